@@ -209,14 +209,10 @@ export async function probeHttp(spec: ProbeSpec, options: HttpProbeOptions): Pro
       const family = hop.socket.remoteFamily;
       ipProtocol = family === 'IPv6' ? 6 : family === 'IPv4' ? 4 : ipProtocol;
       const location = res.headers.location;
-      if (REDIRECT_CODES.has(statusCode) && location !== undefined) {
-        redirects++;
+      if (REDIRECT_CODES.has(statusCode) && location !== undefined) redirects++;
+      if (REDIRECT_CODES.has(statusCode) && location !== undefined && spec.followRedirects) {
         res.destroy();
         hop.socket.destroy();
-        if (!spec.followRedirects) {
-          contentLength = parseContentLength(res);
-          break;
-        }
         if (redirects > maxRedirects) throw new ProbeFailure('redirect_limit', `more than ${maxRedirects} redirects`);
         let next: URL;
         try {
