@@ -18,7 +18,11 @@ export type EnforcementResult =
  * Isolation layer 2 on the write side: pins the tenant label (and `instance` for a server-bound
  * token) on one series or log stream. The single implementation used by both metrics and logs.
  */
-export function enforceLabels(labels: Labels, principal: PushPrincipal, policy: EnforcementPolicy): EnforcementResult {
+export function enforceLabels(
+  labels: Labels,
+  principal: PushPrincipal,
+  policy: EnforcementPolicy,
+): EnforcementResult {
   const pinned: Label[] = [{ name: policy.tenantLabel, value: principal.tenantSlug }];
   if (principal.instance !== undefined) pinned.push({ name: 'instance', value: principal.instance });
 
