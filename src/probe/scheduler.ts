@@ -255,10 +255,19 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
     running++;
     tenantRunning.set(tenantId, (tenantRunning.get(tenantId) ?? 0) + 1);
     // Guard: the probe enforces its own timeout; this only catches a probe that fails to.
-    const guard = setTimeout(() => controller.abort(), target.timeoutSeconds * 1000 + 5000);
+    let guardFired = false;
+    const guard = setTimeout(() => {
+      guardFired = true;
+      controller.abort();
+    }, target.timeoutSeconds * 1000 + 5000);
     try {
-      const outcome = await probe(target, controller.signal);
-      if (slot.removed) return;
+      let outcome = await probe(target, controller.signal);
+      if (guardFired) {
+        log.warn({ tenantId, endpointId: target.id }, 'probe: probe overran its timeout and was aborted');
+        outcome = { ...outcome, success: false, reason: { code: 'timeout', detail: `no result within ${target.timeoutSeconds} s` } };
+      }
+      // Cut short by shutdown or removal: that says nothing about the endpoint, so nothing is written.
+      if (slot.removed || outcome.reason?.code === 'cancelled') return;
       slot.last = outcome;
       completed++;
       const current = outcomeSeries(target, outcome);
