@@ -34,9 +34,6 @@ const WIRE_FIXED64 = 1;
 const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
 
-const TWO_POW_63 = 2 ** 63;
-const TWO_POW_64 = 2 ** 64;
-
 /**
  * One decoded request. Series `i` has its label fields between `labelsStart[i]` and `labelsEnd[i]`
  * (the tags included; -1 when it has none) and its samples at indexes
@@ -156,23 +153,43 @@ class Cursor {
     throw new MalformedProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
   }
 
-  /** An int64 varint as a JS number (exact up to 2^53; timestamps beyond that are refused anyway). */
+  /** An int64 varint as a JS number (exact up to ±2^53; timestamps beyond that are refused anyway). */
   int64(end: number): number {
     const buf = this.buf;
     let pos = this.pos;
     let result = 0;
     let mul = 1;
-    for (let i = 0; i < 10; i++) {
+    // Up to 9 bytes (63 bits) the float sum is exact wherever it matters; only negative values use all 10.
+    for (let i = 0; i < 9; i++) {
       if (pos >= end) throw new MalformedProtobufError(`truncated varint at byte ${pos}`);
       const b = buf[pos++]!;
       result += (b & 0x7f) * mul;
       if (b < 0x80) {
         this.pos = pos;
-        return result >= TWO_POW_63 ? result - TWO_POW_64 : result;
+        return result;
       }
       mul *= 128;
     }
-    throw new MalformedProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
+    return this.int64TenBytes(end);
+  }
+
+  /** The 10-byte (negative) case, as two's complement from 32-bit halves so small negatives stay exact. */
+  private int64TenBytes(end: number): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos + 10 > end) throw new MalformedProtobufError(`truncated varint at byte ${pos}`);
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 4; i++) lo |= (buf[pos++]! & 0x7f) << (7 * i);
+    const b4 = buf[pos++]!;
+    lo |= (b4 & 0x7f) << 28;
+    hi = (b4 & 0x7f) >> 4;
+    for (let i = 0; i < 5; i++) hi |= (buf[pos++]! & 0x7f) << (7 * i + 3);
+    if (buf[pos - 1]! >= 0x80)
+      throw new MalformedProtobufError(`varint longer than 10 bytes at byte ${this.pos}`);
+    this.pos = pos;
+    if (hi < 0) return -((~hi >>> 0) * 2 ** 32 + (~lo >>> 0) + 1);
+    return hi * 2 ** 32 + (lo >>> 0);
   }
 
   /** Reads a length prefix and returns the end offset of the field it announces. */
