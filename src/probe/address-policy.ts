@@ -52,7 +52,11 @@ export function parseIp(text: string): Uint8Array | null {
   const groups =
     right === undefined
       ? leftGroups
-      : [...leftGroups, ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'), ...rightGroups];
+      : [
+          ...leftGroups,
+          ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'),
+          ...rightGroups,
+        ];
   groups.forEach((g, i) => {
     const n = parseInt(g, 16);
     out[i * 2] = n >> 8;
@@ -65,7 +69,8 @@ export function parseIp(text: string): Uint8Array | null {
 export function parseCidr(text: string): Cidr {
   const [addr = '', prefixText] = text.trim().split('/');
   const bytes = parseIp(addr);
-  if (!bytes) throw new Error(`invalid CIDR ${JSON.stringify(text)}: ${JSON.stringify(addr)} is not an IP address`);
+  if (!bytes)
+    throw new Error(`invalid CIDR ${JSON.stringify(text)}: ${JSON.stringify(addr)} is not an IP address`);
   const max = bytes.length * 8;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
@@ -152,7 +157,9 @@ export interface AddressPolicy {
 export function createAddressPolicy(options: { allow?: readonly string[] } = {}): AddressPolicy {
   const allow = (options.allow ?? []).map(parseCidr);
   const allowed = (ip: Uint8Array): boolean =>
-    allow.some((c) => inCidr(ip, c) && (c.prefix === c.bytes.length * 8 || !METADATA.some((m) => inCidr(ip, m))));
+    allow.some(
+      (c) => inCidr(ip, c) && (c.prefix === c.bytes.length * 8 || !METADATA.some((m) => inCidr(ip, m))),
+    );
   const classify = (ip: Uint8Array): RefusalCategory | null => {
     const list = ip.length === 4 ? REFUSED_V4 : REFUSED_V6;
     for (const r of list) if (inCidr(ip, r.cidr)) return r.category;
@@ -192,7 +199,11 @@ export type Resolver = (hostname: string, family: 0 | 4 | 6) => Promise<LookupAd
 export const systemResolver: Resolver = (hostname, family) =>
   dns.promises.lookup(hostname, { all: true, family, verbatim: true });
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * A `lookup` for http(s).request / net.connect / tls.connect: resolves, refuses the whole lookup

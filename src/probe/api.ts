@@ -18,11 +18,20 @@ import type { ReadPrincipal } from '../auth/principal.ts';
 import type { Querier } from '../tsdb/types.ts';
 import { PROBE_JOB } from './metrics.ts';
 import type { FailureReason, ProbeOutcome, ProbeStateEvent, ProbeTarget } from './types.ts';
-import { assertTimeZone, findIncidents, querierSampleLoader, uptimeCalendar, uptimeWindows } from './uptime.ts';
+import {
+  assertTimeZone,
+  findIncidents,
+  querierSampleLoader,
+  uptimeCalendar,
+  uptimeWindows,
+} from './uptime.ts';
 import type { UptimeSummary, UptimeWindow } from './uptime.ts';
 
 /** What the API needs to know of an endpoint (a store row fits; headers are not needed). */
-export type EndpointInfo = Pick<ProbeTarget, 'id' | 'tenantId' | 'name' | 'url' | 'method' | 'intervalSeconds' | 'timeoutSeconds'> & {
+export type EndpointInfo = Pick<
+  ProbeTarget,
+  'id' | 'tenantId' | 'name' | 'url' | 'method' | 'intervalSeconds' | 'timeoutSeconds'
+> & {
   readonly enabled: boolean;
 };
 
@@ -69,11 +78,18 @@ const MAX_INCIDENT_DAYS = 366;
 function intParam(raw: unknown, name: string, def: number, max: number): number {
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ApiError(400, 'bad_data', `${name} must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new ApiError(400, 'bad_data', `${name} must be an integer from 1 to ${max}`);
   return n;
 }
 
-function latestSample(querier: Querier, metric: string, name: string, from: number, to: number): { t: number; v: number } | null {
+function latestSample(
+  querier: Querier,
+  metric: string,
+  name: string,
+  from: number,
+  to: number,
+): { t: number; v: number } | null {
   let best: { t: number; v: number } | null = null;
   const series = querier.select(
     [
@@ -112,10 +128,21 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
     return ep;
   }
 
-  async function lastResultOf(ep: EndpointInfo, querier: Querier, events: readonly ProbeStateEvent[]): Promise<LastResult | null> {
+  async function lastResultOf(
+    ep: EndpointInfo,
+    querier: Querier,
+    events: readonly ProbeStateEvent[],
+  ): Promise<LastResult | null> {
     const mem = deps.lastResult?.(ep.tenantId, ep.id);
     if (mem) {
-      return { t: mem.startedAt, success: mem.success, statusCode: mem.statusCode, durationSeconds: mem.durationSeconds, reason: mem.reason, source: 'prober' };
+      return {
+        t: mem.startedAt,
+        success: mem.success,
+        statusCode: mem.statusCode,
+        durationSeconds: mem.durationSeconds,
+        reason: mem.reason,
+        source: 'prober',
+      };
     }
     const to = now();
     const from = to - Math.max(10 * ep.intervalSeconds * 1000, 3_600_000);
@@ -125,10 +152,19 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
     const duration = latestSample(querier, 'probe_duration_seconds', ep.name, success.t, success.t);
     let reason: FailureReason | null = null;
     if (success.v < 1) {
-      const down = events.filter((e) => e.endpointId === ep.id && e.state === 'down' && e.t <= success.t).sort((a, b) => b.t - a.t)[0];
+      const down = events
+        .filter((e) => e.endpointId === ep.id && e.state === 'down' && e.t <= success.t)
+        .sort((a, b) => b.t - a.t)[0];
       reason = down?.reason ?? null;
     }
-    return { t: success.t, success: success.v >= 1, statusCode: status?.v ?? 0, durationSeconds: duration?.v ?? null, reason, source: 'tsdb' };
+    return {
+      t: success.t,
+      success: success.v >= 1,
+      statusCode: status?.v ?? 0,
+      durationSeconds: duration?.v ?? null,
+      reason,
+      source: 'tsdb',
+    };
   }
 
   function stateOf(ep: EndpointInfo, last: LastResult | null): EndpointState {
@@ -151,7 +187,12 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
     const last = await lastResultOf(ep, querier, events);
     const load = querierSampleLoader(querier, ep.name);
     const windows = await uptimeWindows(load, { intervalSeconds: ep.intervalSeconds, gapFactor }, now());
-    return { ...describe(ep), state: stateOf(ep, last), lastResult: last, uptime: windows as Record<UptimeWindow, UptimeSummary> };
+    return {
+      ...describe(ep),
+      state: stateOf(ep, last),
+      lastResult: last,
+      uptime: windows as Record<UptimeWindow, UptimeSummary>,
+    };
   }
 
   function handle<T>(fn: (request: FastifyRequest, p: ReadPrincipal) => Promise<T>) {
@@ -163,10 +204,16 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
       } catch (err) {
         if (err instanceof CredentialError) {
           if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
-          return reply.code(err.status).send({ status: 'error', errorType: 'unauthorized', error: err.message });
+          return reply
+            .code(err.status)
+            .send({ status: 'error', errorType: 'unauthorized', error: err.message });
         }
-        if (err instanceof ApiError) return reply.code(err.statusCode).send({ status: 'error', errorType: err.errorType, error: err.message });
-        if (err instanceof RangeError) return reply.code(400).send({ status: 'error', errorType: 'bad_data', error: err.message });
+        if (err instanceof ApiError)
+          return reply
+            .code(err.statusCode)
+            .send({ status: 'error', errorType: err.errorType, error: err.message });
+        if (err instanceof RangeError)
+          return reply.code(400).send({ status: 'error', errorType: 'bad_data', error: err.message });
         request.log.error({ err }, 'endpoint status API failed');
         return reply.code(500).send({ status: 'error', errorType: 'internal', error: 'internal error' });
       }
@@ -178,7 +225,11 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
   app.get(
     '/api/v1/endpoints/status',
     handle(async (_req, p) => {
-      const [list, querier, events] = await Promise.all([deps.endpointsFor(p.tenantId), deps.querierFor(p.tenantId), deps.eventsFor(p.tenantId)]);
+      const [list, querier, events] = await Promise.all([
+        deps.endpointsFor(p.tenantId),
+        deps.querierFor(p.tenantId),
+        deps.eventsFor(p.tenantId),
+      ]);
       const mine = list.filter((e) => e.tenantId === p.tenantId);
       const out = [];
       for (const ep of mine) out.push(await summary(ep, querier, events));
@@ -197,7 +248,15 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
         ...base,
         // Details only the live prober has (phases, TLS facts); null after a restart until the next probe.
         lastProbe: mem
-          ? { phases: mem.phases, redirects: mem.redirects, finalUrl: mem.finalUrl, httpVersion: mem.httpVersion, tls: mem.tls, bodyBytes: mem.bodyBytes, bodyTruncated: mem.bodyTruncated }
+          ? {
+              phases: mem.phases,
+              redirects: mem.redirects,
+              finalUrl: mem.finalUrl,
+              httpVersion: mem.httpVersion,
+              tls: mem.tls,
+              bodyBytes: mem.bodyBytes,
+              bodyTruncated: mem.bodyTruncated,
+            }
           : null,
       };
     }),
@@ -210,7 +269,11 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
       const querier = await deps.querierFor(p.tenantId);
       return {
         method: 'time-weighted',
-        windows: await uptimeWindows(querierSampleLoader(querier, ep.name), { intervalSeconds: ep.intervalSeconds, gapFactor }, now()),
+        windows: await uptimeWindows(
+          querierSampleLoader(querier, ep.name),
+          { intervalSeconds: ep.intervalSeconds, gapFactor },
+          now(),
+        ),
       };
     }),
   );
@@ -224,7 +287,11 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
       assertTimeZone(tz);
       const ep = await findEndpoint(p.tenantId, (req.params as IdParams['Params']).id);
       const querier = await deps.querierFor(p.tenantId);
-      const calendar = await uptimeCalendar(querierSampleLoader(querier, ep.name), { intervalSeconds: ep.intervalSeconds, gapFactor, days, timeZone: tz }, now());
+      const calendar = await uptimeCalendar(
+        querierSampleLoader(querier, ep.name),
+        { intervalSeconds: ep.intervalSeconds, gapFactor, days, timeZone: tz },
+        now(),
+      );
       return { timeZone: tz, days: calendar };
     }),
   );
@@ -238,7 +305,12 @@ export async function probeApiRoutes(app: FastifyInstance, deps: ProbeApiDeps): 
       const [querier, events] = await Promise.all([deps.querierFor(p.tenantId), deps.eventsFor(p.tenantId)]);
       const to = now();
       const mine = events.filter((e) => e.endpointId === ep.id);
-      return findIncidents(querierSampleLoader(querier, ep.name), { intervalSeconds: ep.intervalSeconds, gapFactor }, { from: to - days * 86_400_000, now: to }, mine);
+      return findIncidents(
+        querierSampleLoader(querier, ep.name),
+        { intervalSeconds: ep.intervalSeconds, gapFactor },
+        { from: to - days * 86_400_000, now: to },
+        mine,
+      );
     }),
   );
 }

@@ -12,7 +12,10 @@ import type { ProbeStateEvent } from './types.ts';
 export interface ProbeEventStore {
   append(tenantId: number, event: ProbeStateEvent): Promise<void>;
   /** Events of one tenant (optionally one endpoint) in time order, t in [from, to] when given. */
-  read(tenantId: number, filter?: { endpointId?: number; from?: number; to?: number }): Promise<ProbeStateEvent[]>;
+  read(
+    tenantId: number,
+    filter?: { endpointId?: number; from?: number; to?: number },
+  ): Promise<ProbeStateEvent[]>;
   /** The last event of every endpoint of the tenant. */
   lastStates(tenantId: number): Promise<Map<number, ProbeStateEvent>>;
 }
@@ -24,11 +27,19 @@ export function probeEventsPath(dataDir: string, tenantId: number): string {
 
 function isEvent(v: unknown): v is ProbeStateEvent {
   const e = v as ProbeStateEvent;
-  return typeof e === 'object' && e !== null && typeof e.t === 'number' && typeof e.endpointId === 'number' && (e.state === 'up' || e.state === 'down');
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.t === 'number' &&
+    typeof e.endpointId === 'number' &&
+    (e.state === 'up' || e.state === 'down')
+  );
 }
 
 /** Builds the query side of a store from "all events of a tenant". */
-function queries(loadAll: (tenantId: number) => Promise<ProbeStateEvent[]>): Pick<ProbeEventStore, 'read' | 'lastStates'> {
+function queries(
+  loadAll: (tenantId: number) => Promise<ProbeStateEvent[]>,
+): Pick<ProbeEventStore, 'read' | 'lastStates'> {
   return {
     async read(tenantId, filter = {}) {
       return (await loadAll(tenantId)).filter(

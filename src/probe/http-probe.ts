@@ -42,7 +42,14 @@ export interface HttpProbeOptions {
 /** The subset of an endpoint a probe needs. */
 export type ProbeSpec = Pick<
   ProbeTarget,
-  'url' | 'method' | 'timeoutSeconds' | 'expectedStatus' | 'bodyMatch' | 'tlsVerify' | 'followRedirects' | 'headers'
+  | 'url'
+  | 'method'
+  | 'timeoutSeconds'
+  | 'expectedStatus'
+  | 'bodyMatch'
+  | 'tlsVerify'
+  | 'followRedirects'
+  | 'headers'
 >;
 
 class ProbeFailure extends Error {
@@ -94,16 +101,27 @@ function classifyError(err: unknown, hostname: string): ProbeFailure {
   const message = e?.message ?? String(err);
   if (code in TLS_DETAILS) {
     const detail = TLS_DETAILS[code]!;
-    return new ProbeFailure('tls_error', code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `${detail}: ${e.reason ?? message}` : `${detail} (${code})`);
+    return new ProbeFailure(
+      'tls_error',
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `${detail}: ${e.reason ?? message}` : `${detail} (${code})`,
+    );
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA' || code === 'EAI_FAIL' || code === 'ESERVFAIL') {
+  if (
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ENODATA' ||
+    code === 'EAI_FAIL' ||
+    code === 'ESERVFAIL'
+  ) {
     return new ProbeFailure('dns_error', `cannot resolve ${hostname}: ${code}`);
   }
-  if (code === 'ECONNREFUSED') return new ProbeFailure('connection_refused', `connection refused by ${hostname}`);
+  if (code === 'ECONNREFUSED')
+    return new ProbeFailure('connection_refused', `connection refused by ${hostname}`);
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /SSL|TLS|certificate/i.test(message)) {
     return new ProbeFailure('tls_error', message);
   }
-  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_')) return new ProbeFailure('http_error', `malformed HTTP response: ${message}`);
+  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_'))
+    return new ProbeFailure('http_error', `malformed HTTP response: ${message}`);
   return new ProbeFailure('connection_error', code ? `${code}: ${message}` : message);
 }
 
@@ -135,24 +153,35 @@ function bodyCheck(spec: ProbeSpec, body: string): FailureReason | null {
     try {
       found = vm.runInNewContext('re.test(body)', { re, body }, { timeout: REGEX_TIME_LIMIT_MS }) as boolean;
     } catch {
-      return { code: 'body_regex_invalid', detail: `regex took longer than ${REGEX_TIME_LIMIT_MS} ms on the body` };
+      return {
+        code: 'body_regex_invalid',
+        detail: `regex took longer than ${REGEX_TIME_LIMIT_MS} ms on the body`,
+      };
     }
   }
   if (m.negate && found) {
     return m.kind === 'keyword'
-      ? { code: 'body_keyword_present', detail: `body contains the forbidden keyword ${JSON.stringify(m.pattern)}` }
+      ? {
+          code: 'body_keyword_present',
+          detail: `body contains the forbidden keyword ${JSON.stringify(m.pattern)}`,
+        }
       : { code: 'body_regex_matched', detail: `body matches the forbidden regex /${m.pattern}/` };
   }
   if (!m.negate && !found) {
     return m.kind === 'keyword'
-      ? { code: 'body_keyword_missing', detail: `body does not contain the keyword ${JSON.stringify(m.pattern)}` }
+      ? {
+          code: 'body_keyword_missing',
+          detail: `body does not contain the keyword ${JSON.stringify(m.pattern)}`,
+        }
       : { code: 'body_regex_missing', detail: `body does not match the regex /${m.pattern}/` };
   }
   return null;
 }
 
 function statusOk(spec: ProbeSpec, status: number): boolean {
-  return spec.expectedStatus.length > 0 ? spec.expectedStatus.includes(status) : status >= 200 && status < 300;
+  return spec.expectedStatus.length > 0
+    ? spec.expectedStatus.includes(status)
+    : status >= 200 && status < 300;
 }
 
 /** Runs one probe. Never throws: every failure ends up in the outcome's reason. */
@@ -213,12 +242,16 @@ export async function probeHttp(spec: ProbeSpec, options: HttpProbeOptions): Pro
       if (REDIRECT_CODES.has(statusCode) && location !== undefined && spec.followRedirects) {
         res.destroy();
         hop.socket.destroy();
-        if (redirects > maxRedirects) throw new ProbeFailure('redirect_limit', `more than ${maxRedirects} redirects`);
+        if (redirects > maxRedirects)
+          throw new ProbeFailure('redirect_limit', `more than ${maxRedirects} redirects`);
         let next: URL;
         try {
           next = new URL(location, url);
         } catch {
-          throw new ProbeFailure('redirect_invalid', `redirect to an invalid location ${JSON.stringify(location)}`);
+          throw new ProbeFailure(
+            'redirect_invalid',
+            `redirect to an invalid location ${JSON.stringify(location)}`,
+          );
         }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
           throw new ProbeFailure('redirect_invalid', `redirect to a ${next.protocol} URL`);
@@ -226,7 +259,10 @@ export async function probeHttp(spec: ProbeSpec, options: HttpProbeOptions): Pro
         if (next.host !== url.host) {
           headers = headers.filter((h) => !h.secret && !SENSITIVE_ON_HOST_CHANGE.has(h.name.toLowerCase()));
         }
-        if (statusCode === 303 || ((statusCode === 301 || statusCode === 302) && method !== 'GET' && method !== 'HEAD')) {
+        if (
+          statusCode === 303 ||
+          ((statusCode === 301 || statusCode === 302) && method !== 'GET' && method !== 'HEAD')
+        ) {
           if (method !== 'HEAD') method = 'GET';
         }
         url = next;
@@ -327,7 +363,10 @@ function oneRequest(
       }
       times.resolved = times.start;
     }
-    const outgoing: Record<string, string> = { 'user-agent': options.userAgent ?? 'Irin-Prober/0.1', accept: '*/*' };
+    const outgoing: Record<string, string> = {
+      'user-agent': options.userAgent ?? 'Irin-Prober/0.1',
+      accept: '*/*',
+    };
     for (const h of headers) outgoing[h.name.toLowerCase()] = h.value;
     const lookup = guardedLookup(options.policy, resolver, () => {
       times.resolved = performance.now();
@@ -348,7 +387,9 @@ function oneRequest(
           ...common,
           servername: net.isIP(hostname) ? undefined : hostname,
           rejectUnauthorized: spec.tlsVerify,
-          ...(extraCa.length > 0 ? { ca: [...tls.rootCertificates, ...extraCa.map((c) => c.toString())] } : {}),
+          ...(extraCa.length > 0
+            ? { ca: [...tls.rootCertificates, ...extraCa.map((c) => c.toString())] }
+            : {}),
         })
       : http.request(common);
     let tlsResult: TlsFacts | null = null;
@@ -376,8 +417,14 @@ function oneRequest(
 }
 
 /** Reads (and decodes gzip/deflate/br) at most `max` bytes of body; the rest is never downloaded. */
-function readBody(res: IncomingMessage, max: number, times: HopTimes): Promise<{ text: string; bytes: number; truncated: boolean }> {
-  const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+function readBody(
+  res: IncomingMessage,
+  max: number,
+  times: HopTimes,
+): Promise<{ text: string; bytes: number; truncated: boolean }> {
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
   const decoder =
     encoding === 'gzip' || encoding === 'x-gzip'
       ? zlib.createGunzip()
@@ -418,7 +465,9 @@ function readBody(res: IncomingMessage, max: number, times: HopTimes): Promise<{
     res.once('close', () => {
       if (!settled && !res.complete) {
         settled = true;
-        reject(Object.assign(new Error('connection closed before the body was complete'), { code: 'ECONNRESET' }));
+        reject(
+          Object.assign(new Error('connection closed before the body was complete'), { code: 'ECONNRESET' }),
+        );
       }
     });
   });

@@ -17,11 +17,17 @@ export function baseLabels(target: Pick<ProbeTarget, 'tenantSlug' | 'url' | 'nam
 }
 
 /** The series (one sample each, at the probe's start time) one probe produces. */
-export function outcomeSeries(target: Pick<ProbeTarget, 'tenantSlug' | 'url' | 'name'>, o: ProbeOutcome): AppendSeries[] {
+export function outcomeSeries(
+  target: Pick<ProbeTarget, 'tenantSlug' | 'url' | 'name'>,
+  o: ProbeOutcome,
+): AppendSeries[] {
   const base = baseLabels(target);
   const out: AppendSeries[] = [];
   const add = (name: string, v: number, extra: Record<string, string> = {}): void => {
-    out.push({ labels: labelsFromRecord({ ...base, ...extra, __name__: name }), samples: [{ t: o.startedAt, v }] });
+    out.push({
+      labels: labelsFromRecord({ ...base, ...extra, __name__: name }),
+      samples: [{ t: o.startedAt, v }],
+    });
   };
   add('probe_success', o.success ? 1 : 0);
   add('probe_duration_seconds', o.durationSeconds);
@@ -37,7 +43,8 @@ export function outcomeSeries(target: Pick<ProbeTarget, 'tenantSlug' | 'url' | '
   for (const phase of PROBE_PHASES) add('probe_http_duration_seconds', o.phases[phase], { phase });
   if (o.tls) {
     add('probe_ssl_earliest_cert_expiry', o.tls.earliestCertExpiry);
-    if (o.tls.lastChainExpiry !== null) add('probe_ssl_last_chain_expiry_timestamp_seconds', o.tls.lastChainExpiry);
+    if (o.tls.lastChainExpiry !== null)
+      add('probe_ssl_last_chain_expiry_timestamp_seconds', o.tls.lastChainExpiry);
     add('probe_tls_version_info', 1, { version: o.tls.version });
     if (o.tls.cipher) add('probe_tls_cipher_info', 1, { cipher: o.tls.cipher });
     add('probe_ssl_last_chain_info', 1, {
@@ -56,7 +63,13 @@ export function outcomeSeries(target: Pick<ProbeTarget, 'tenantSlug' | 'url' | '
  * TLS version, a rotated certificate, TLS gone after a redirect change…) gets a staleness marker,
  * so queries stop returning it at once instead of 5 minutes later.
  */
-export function staleSeries(previous: readonly Labels[], current: readonly AppendSeries[], t: number): AppendSeries[] {
+export function staleSeries(
+  previous: readonly Labels[],
+  current: readonly AppendSeries[],
+  t: number,
+): AppendSeries[] {
   const now = new Set(current.map((s) => labelsKey(s.labels)));
-  return previous.filter((l) => !now.has(labelsKey(l))).map((labels) => ({ labels, samples: [{ t, v: staleNaN() }] }));
+  return previous
+    .filter((l) => !now.has(labelsKey(l)))
+    .map((labels) => ({ labels, samples: [{ t, v: staleNaN() }] }));
 }

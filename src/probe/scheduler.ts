@@ -146,7 +146,10 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
   const probe =
     options.probe ??
     ((target: ProbeTarget, signal: AbortSignal) => {
-      if (!options.http) throw new Error('probe scheduler needs `http` options (at least the address policy) or a `probe` function');
+      if (!options.http)
+        throw new Error(
+          'probe scheduler needs `http` options (at least the address policy) or a `probe` function',
+        );
       return probeHttp(target, { ...options.http, signal });
     });
 
@@ -256,15 +259,22 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
     tenantRunning.set(tenantId, (tenantRunning.get(tenantId) ?? 0) + 1);
     // Guard: the probe enforces its own timeout; this only catches a probe that fails to.
     let guardFired = false;
-    const guard = setTimeout(() => {
-      guardFired = true;
-      controller.abort();
-    }, target.timeoutSeconds * 1000 + 5000);
+    const guard = setTimeout(
+      () => {
+        guardFired = true;
+        controller.abort();
+      },
+      target.timeoutSeconds * 1000 + 5000,
+    );
     try {
       let outcome = await probe(target, controller.signal);
       if (guardFired) {
         log.warn({ tenantId, endpointId: target.id }, 'probe: probe overran its timeout and was aborted');
-        outcome = { ...outcome, success: false, reason: { code: 'timeout', detail: `no result within ${target.timeoutSeconds} s` } };
+        outcome = {
+          ...outcome,
+          success: false,
+          reason: { code: 'timeout', detail: `no result within ${target.timeoutSeconds} s` },
+        };
       }
       // Cut short by shutdown or removal: that says nothing about the endpoint, so nothing is written.
       if (slot.removed || outcome.reason?.code === 'cancelled') return;
@@ -278,8 +288,16 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
       if (state !== slot.lastState && options.events) {
         slot.lastState = state;
         await options.events
-          .append(tenantId, { t: outcome.startedAt, endpointId: target.id, state, reason: outcome.reason, statusCode: outcome.statusCode })
-          .catch((err: unknown) => log.error({ err, tenantId, endpointId: target.id }, 'probe: writing state event failed'));
+          .append(tenantId, {
+            t: outcome.startedAt,
+            endpointId: target.id,
+            state,
+            reason: outcome.reason,
+            statusCode: outcome.statusCode,
+          })
+          .catch((err: unknown) =>
+            log.error({ err, tenantId, endpointId: target.id }, 'probe: writing state event failed'),
+          );
       }
       slot.lastState = state;
     } catch (err) {
@@ -393,7 +411,9 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
       stopped = false;
       await reload();
       reloadTimer = setInterval(() => {
-        reload().catch((err: unknown) => log.error({ err }, 'probe: reloading endpoints failed; keeping the previous list'));
+        reload().catch((err: unknown) =>
+          log.error({ err }, 'probe: reloading endpoints failed; keeping the previous list'),
+        );
       }, reloadIntervalMs);
       reloadTimer.unref();
       log.info({ endpoints: slots.size, concurrency, perTenant }, 'probe: scheduler started');

@@ -52,7 +52,10 @@ const fingerprint = (c: X509Certificate): string => c.fingerprint256;
  * checked. Mirrors Go's VerifiedChains closely enough for expiry purposes (validity dates are
  * not re-checked: this only runs after OpenSSL accepted the connection).
  */
-export function verifiedChains(chain: readonly X509Certificate[], extraAnchors: readonly X509Certificate[]): X509Certificate[][] {
+export function verifiedChains(
+  chain: readonly X509Certificate[],
+  extraAnchors: readonly X509Certificate[],
+): X509Certificate[][] {
   const leaf = chain[0];
   if (!leaf) return [];
   const anchors = [...extraAnchors, ...bundledRoots()];

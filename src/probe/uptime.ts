@@ -22,7 +22,10 @@ export interface SuccessSample {
 }
 
 /** Returns an endpoint's probe_success samples with t in [from, to], ascending. */
-export type SampleLoader = (from: number, to: number) => Promise<readonly SuccessSample[]> | readonly SuccessSample[];
+export type SampleLoader = (
+  from: number,
+  to: number,
+) => Promise<readonly SuccessSample[]> | readonly SuccessSample[];
 
 export interface UptimeOptions {
   readonly intervalSeconds: number;
@@ -71,7 +74,11 @@ export function querierSampleLoader(querier: Querier, endpointName: string): Sam
 }
 
 /** The observed (covered) pieces of time, up or down, from ascending samples. */
-export function coveredSegments(samples: readonly SuccessSample[], options: UptimeOptions, now: number): Segment[] {
+export function coveredSegments(
+  samples: readonly SuccessSample[],
+  options: UptimeOptions,
+  now: number,
+): Segment[] {
   const interval = options.intervalSeconds * 1000;
   const maxGap = (options.gapFactor ?? 2) * interval;
   const out: Segment[] = [];
@@ -89,7 +96,12 @@ export function coveredSegments(samples: readonly SuccessSample[], options: Upti
   return out;
 }
 
-export function summarize(segments: readonly Segment[], samples: readonly SuccessSample[], from: number, to: number): UptimeSummary {
+export function summarize(
+  segments: readonly Segment[],
+  samples: readonly SuccessSample[],
+  from: number,
+  to: number,
+): UptimeSummary {
   let up = 0;
   let down = 0;
   for (const seg of segments) {
@@ -120,7 +132,12 @@ export function summarize(segments: readonly Segment[], samples: readonly Succes
   };
 }
 
-export const UPTIME_WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 } as const;
+export const UPTIME_WINDOWS = {
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '30d': 30 * 86_400_000,
+  '90d': 90 * 86_400_000,
+} as const;
 export type UptimeWindow = keyof typeof UPTIME_WINDOWS;
 
 /** Loads what the windows need once (plus the lead-in that covers the window's start). */
@@ -130,7 +147,11 @@ async function loadCovered(load: SampleLoader, options: UptimeOptions, from: num
   return { samples, segments: coveredSegments(samples, options, now) };
 }
 
-export async function uptimeWindows(load: SampleLoader, options: UptimeOptions, now: number): Promise<Record<UptimeWindow, UptimeSummary>> {
+export async function uptimeWindows(
+  load: SampleLoader,
+  options: UptimeOptions,
+  now: number,
+): Promise<Record<UptimeWindow, UptimeSummary>> {
   const { samples, segments } = await loadCovered(load, options, now - UPTIME_WINDOWS['90d'], now);
   const out = {} as Record<UptimeWindow, UptimeSummary>;
   for (const [name, ms] of Object.entries(UPTIME_WINDOWS) as [UptimeWindow, number][]) {
@@ -166,7 +187,9 @@ export function assertTimeZone(timeZone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new RangeError(`unknown time zone ${JSON.stringify(timeZone)} (expected an IANA name such as Europe/Berlin)`);
+    throw new RangeError(
+      `unknown time zone ${JSON.stringify(timeZone)} (expected an IANA name such as Europe/Berlin)`,
+    );
   }
 }
 
@@ -210,7 +233,11 @@ export function dayStatus(s: UptimeSummary, o: CalendarOptions): DayStatus {
 }
 
 /** One bucket per local day, oldest first, ending with today (covered up to `now`). */
-export async function uptimeCalendar(load: SampleLoader, options: CalendarOptions, now: number): Promise<CalendarDay[]> {
+export async function uptimeCalendar(
+  load: SampleLoader,
+  options: CalendarOptions,
+  now: number,
+): Promise<CalendarDay[]> {
   const tz = options.timeZone ?? 'UTC';
   assertTimeZone(tz);
   const today = localParts(now, tz);
@@ -218,7 +245,10 @@ export async function uptimeCalendar(load: SampleLoader, options: CalendarOption
   for (let k = options.days - 1; k >= -1; k--) {
     const civil = new Date(Date.UTC(today.y, today.m - 1, today.d - k));
     const [y, m, d] = [civil.getUTCFullYear(), civil.getUTCMonth() + 1, civil.getUTCDate()];
-    starts.push({ start: zonedMidnight(y, m, d, tz), date: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}` });
+    starts.push({
+      start: zonedMidnight(y, m, d, tz),
+      date: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+    });
   }
   const { samples, segments } = await loadCovered(load, options, starts[0]!.start, now);
   const out: CalendarDay[] = [];

@@ -21,7 +21,11 @@ function memoryQuerier(series: { labels: Labels; samples: [number, number][] }[]
         .filter((s) => matchesAll(s.labels, matchers))
         .map((s) => {
           const inRange = s.samples.filter(([t]) => t >= mint && t <= maxt);
-          return { labels: s.labels, timestamps: Float64Array.from(inRange.map(([t]) => t)), values: Float64Array.from(inRange.map(([, v]) => v)) };
+          return {
+            labels: s.labels,
+            timestamps: Float64Array.from(inRange.map(([t]) => t)),
+            values: Float64Array.from(inRange.map(([, v]) => v)),
+          };
         })
         .filter((s) => s.timestamps.length > 0);
     },
@@ -33,22 +37,56 @@ function memoryQuerier(series: { labels: Labels; samples: [number, number][] }[]
 const MIN = 60_000;
 const now = Date.parse('2026-03-03T12:00:00Z');
 const endpoints: EndpointInfo[] = [
-  { id: 1, tenantId: 10, name: 'Shop', url: 'https://shop.acme.test/', method: 'GET', intervalSeconds: 60, timeoutSeconds: 10, enabled: true },
-  { id: 2, tenantId: 10, name: 'Paused', url: 'https://old.acme.test/', method: 'GET', intervalSeconds: 60, timeoutSeconds: 10, enabled: false },
-  { id: 3, tenantId: 20, name: 'Other org', url: 'https://globex.test/', method: 'GET', intervalSeconds: 60, timeoutSeconds: 10, enabled: true },
+  {
+    id: 1,
+    tenantId: 10,
+    name: 'Shop',
+    url: 'https://shop.acme.test/',
+    method: 'GET',
+    intervalSeconds: 60,
+    timeoutSeconds: 10,
+    enabled: true,
+  },
+  {
+    id: 2,
+    tenantId: 10,
+    name: 'Paused',
+    url: 'https://old.acme.test/',
+    method: 'GET',
+    intervalSeconds: 60,
+    timeoutSeconds: 10,
+    enabled: false,
+  },
+  {
+    id: 3,
+    tenantId: 20,
+    name: 'Other org',
+    url: 'https://globex.test/',
+    method: 'GET',
+    intervalSeconds: 60,
+    timeoutSeconds: 10,
+    enabled: true,
+  },
 ];
 // Shop: up for the last 2 hours except 11:00–11:10, down again for the last 3 minutes.
 const shopSamples: [number, number][] = [];
 for (let t = now - 2 * 60 * MIN; t < now; t += MIN) {
-  const down = (t >= Date.parse('2026-03-03T11:00:00Z') && t < Date.parse('2026-03-03T11:10:00Z')) || t >= now - 3 * MIN;
+  const down =
+    (t >= Date.parse('2026-03-03T11:00:00Z') && t < Date.parse('2026-03-03T11:10:00Z')) || t >= now - 3 * MIN;
   shopSamples.push([t, down ? 0 : 1]);
 }
 const base = { tenant: 'acme', instance: 'https://shop.acme.test/', job: 'probe', endpoint: 'Shop' };
 const queriers: Record<number, Querier> = {
   10: memoryQuerier([
     { labels: labelsFromRecord({ ...base, __name__: 'probe_success' }), samples: shopSamples },
-    { labels: labelsFromRecord({ ...base, __name__: 'probe_http_status_code' }), samples: shopSamples.map(([t, v]) => [t, v ? 200 : 503]) },
-    { labels: labelsFromRecord({ ...base, __name__: 'probe_duration_seconds' }), samples: shopSamples.map(([t]) => [t, 0.125]) },
+    {
+      labels: labelsFromRecord({ ...base, __name__: 'probe_http_status_code' }),
+      samples: shopSamples.map(([t, v]) => [t, v ? 200 : 503]),
+    },
+    {
+      labels: labelsFromRecord({ ...base, __name__: 'probe_duration_seconds' }),
+      samples: shopSamples.map(([t]) => [t, 0.125]),
+    },
   ]),
   20: memoryQuerier([]),
 };
@@ -56,16 +94,48 @@ const events = createMemoryEventStore();
 
 let app: FastifyInstance;
 before(async () => {
-  await events.append(10, { t: Date.parse('2026-03-03T11:00:00Z'), endpointId: 1, state: 'down', reason: { code: 'status_mismatch', detail: 'status 503, expected 2xx' }, statusCode: 503 });
-  await events.append(10, { t: Date.parse('2026-03-03T11:10:00Z'), endpointId: 1, state: 'up', reason: null, statusCode: 200 });
-  await events.append(10, { t: now - 3 * MIN, endpointId: 1, state: 'down', reason: { code: 'timeout', detail: 'no answer within 10 s (stuck in processing)' }, statusCode: 0 });
+  await events.append(10, {
+    t: Date.parse('2026-03-03T11:00:00Z'),
+    endpointId: 1,
+    state: 'down',
+    reason: { code: 'status_mismatch', detail: 'status 503, expected 2xx' },
+    statusCode: 503,
+  });
+  await events.append(10, {
+    t: Date.parse('2026-03-03T11:10:00Z'),
+    endpointId: 1,
+    state: 'up',
+    reason: null,
+    statusCode: 200,
+  });
+  await events.append(10, {
+    t: now - 3 * MIN,
+    endpointId: 1,
+    state: 'down',
+    reason: { code: 'timeout', detail: 'no answer within 10 s (stuck in processing)' },
+    statusCode: 0,
+  });
   app = Fastify();
   await probeApiRoutes(app, {
     authenticator: {
       async authenticateRead(request: FastifyRequest): Promise<ReadPrincipal> {
         const key = request.headers.authorization;
-        if (key === 'Bearer acme') return { kind: 'read', tenantId: 10, tenantSlug: 'acme', actor: 'apikey:1', limits: {} as ReadPrincipal['limits'] };
-        if (key === 'Bearer globex') return { kind: 'read', tenantId: 20, tenantSlug: 'globex', actor: 'apikey:2', limits: {} as ReadPrincipal['limits'] };
+        if (key === 'Bearer acme')
+          return {
+            kind: 'read',
+            tenantId: 10,
+            tenantSlug: 'acme',
+            actor: 'apikey:1',
+            limits: {} as ReadPrincipal['limits'],
+          };
+        if (key === 'Bearer globex')
+          return {
+            kind: 'read',
+            tenantId: 20,
+            tenantSlug: 'globex',
+            actor: 'apikey:2',
+            limits: {} as ReadPrincipal['limits'],
+          };
         throw new CredentialError(401, 'missing or invalid credential');
       },
     },
@@ -77,13 +147,22 @@ before(async () => {
 });
 after(() => app.close());
 
-const get = (url: string, who = 'acme') => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who}` } });
+const get = (url: string, who = 'acme') =>
+  app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who}` } });
 
-test('status of all endpoints of the caller\'s org only', async () => {
+test("status of all endpoints of the caller's org only", async () => {
   const res = await get('/api/v1/endpoints/status');
   assert.equal(res.statusCode, 200);
-  const data = res.json().data as { id: number; state: string; lastResult: { reason: { code: string } | null; statusCode: number; source: string } | null; uptime: Record<string, { uptimePercent: number | null; coverage: number }> }[];
-  assert.deepEqual(data.map((d) => d.id), [1, 2]);
+  const data = res.json().data as {
+    id: number;
+    state: string;
+    lastResult: { reason: { code: string } | null; statusCode: number; source: string } | null;
+    uptime: Record<string, { uptimePercent: number | null; coverage: number }>;
+  }[];
+  assert.deepEqual(
+    data.map((d) => d.id),
+    [1, 2],
+  );
   const shop = data[0]!;
   assert.equal(shop.state, 'down');
   assert.equal(shop.lastResult?.statusCode, 503);
@@ -96,7 +175,7 @@ test('status of all endpoints of the caller\'s org only', async () => {
   assert.equal(JSON.stringify(res.json()).includes('globex'), false);
 });
 
-test('another org\'s endpoint answers 404, like a missing one', async () => {
+test("another org's endpoint answers 404, like a missing one", async () => {
   for (const path of ['status', 'uptime', 'calendar', 'incidents']) {
     const foreign = await get(`/api/v1/endpoints/3/${path}`);
     assert.equal(foreign.statusCode, 404, path);
@@ -117,24 +196,39 @@ test('no credential: 401', async () => {
 test('calendar with days and tz; bad tz and days are 400', async () => {
   const res = await get('/api/v1/endpoints/1/calendar?days=2&tz=Europe/Berlin');
   assert.equal(res.statusCode, 200);
-  const body = res.json().data as { timeZone: string; days: { date: string; status: string; coverage: number }[] };
+  const body = res.json().data as {
+    timeZone: string;
+    days: { date: string; status: string; coverage: number }[];
+  };
   assert.equal(body.timeZone, 'Europe/Berlin');
   // Berlin's Mar 3 began at 23:00 UTC; 2 h of its 13 elapsed hours were observed, 13 min of them
   // down (89 %): little coverage, but downtime that was seen is never hidden as "no data".
-  assert.deepEqual(body.days.map((d) => [d.date, d.status]), [
-    ['2026-03-02', 'no_data'],
-    ['2026-03-03', 'down'],
-  ]);
+  assert.deepEqual(
+    body.days.map((d) => [d.date, d.status]),
+    [
+      ['2026-03-02', 'no_data'],
+      ['2026-03-03', 'down'],
+    ],
+  );
   assert.equal(body.days[1]!.coverage.toFixed(4), (2 / 13).toFixed(4));
   assert.equal((await get('/api/v1/endpoints/1/calendar?tz=Nowhere/Land')).statusCode, 400);
   assert.equal((await get('/api/v1/endpoints/1/calendar?days=0')).statusCode, 400);
-  assert.match((await get('/api/v1/endpoints/1/calendar?days=abc')).json().error, /days must be an integer from 1 to 366/);
+  assert.match(
+    (await get('/api/v1/endpoints/1/calendar?days=abc')).json().error,
+    /days must be an integer from 1 to 366/,
+  );
 });
 
 test('incidents with reasons, newest first; the current one is open', async () => {
   const res = await get('/api/v1/endpoints/1/incidents?days=7');
   assert.equal(res.statusCode, 200);
-  const list = res.json().data as { start: number; end: number | null; open: boolean; durationSeconds: number; reason: { code: string } | null }[];
+  const list = res.json().data as {
+    start: number;
+    end: number | null;
+    open: boolean;
+    durationSeconds: number;
+    reason: { code: string } | null;
+  }[];
   assert.equal(list.length, 2);
   assert.equal(list[0]!.open, true);
   assert.equal(list[0]!.reason?.code, 'timeout');

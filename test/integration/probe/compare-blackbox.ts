@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -41,7 +42,14 @@ export interface ComparisonRow {
   readonly irinReason: string | null;
 }
 
-const METRICS = ['probe_success', 'probe_http_status_code', 'probe_ssl_earliest_cert_expiry', 'probe_ssl_last_chain_expiry_timestamp_seconds', 'probe_http_redirects', 'probe_http_ssl'] as const;
+const METRICS = [
+  'probe_success',
+  'probe_http_status_code',
+  'probe_ssl_earliest_cert_expiry',
+  'probe_ssl_last_chain_expiry_timestamp_seconds',
+  'probe_http_redirects',
+  'probe_http_ssl',
+] as const;
 
 /** Reads `name{…} value` lines of the Prometheus text format (enough for /probe output). */
 function parseExposition(text: string): { name: string; labels: string; value: number }[] {
@@ -83,7 +91,8 @@ async function freePort(): Promise<number> {
 async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`blackbox exporter exited with ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null)
+      throw new Error(`blackbox exporter exited with ${child.exitCode}: ${stderr()}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -96,17 +105,30 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
 
 /** Runs the comparison; returns one row per case. Needs the Debian blackbox exporter binary. */
 export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
-  if (!existsSync(BLACKBOX_BIN)) throw new Error(`${BLACKBOX_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`);
+  if (!existsSync(BLACKBOX_BIN))
+    throw new Error(`${BLACKBOX_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`);
   const certs = new CertFactory();
   const servers: TestServer[] = [];
   let child: ChildProcess | null = null;
   try {
     const now = Math.floor(Date.now() / 1000) * 1000;
     const ca = certs.ca('Irin Compare CA', 90);
-    const good = certs.leaf('compare-good', ca, 'IP:127.0.0.1,DNS:localhost', new Date(now - 86_400_000), new Date(now + 30 * 86_400_000));
-    const expired = certs.leaf('compare-expired', ca, 'IP:127.0.0.1', new Date(now - 20 * 86_400_000), new Date(now - 2 * 86_400_000));
+    const good = certs.leaf(
+      'compare-good',
+      ca,
+      'IP:127.0.0.1,DNS:localhost',
+      new Date(now - 86_400_000),
+      new Date(now + 30 * 86_400_000),
+    );
+    const expired = certs.leaf(
+      'compare-expired',
+      ca,
+      'IP:127.0.0.1',
+      new Date(now - 20 * 86_400_000),
+      new Date(now - 2 * 86_400_000),
+    );
     const selfSigned = certs.selfSigned('localhost', 45);
-    const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       if (req.url === '/error') res.writeHead(500).end('error');
       else if (req.url === '/moved') res.writeHead(302, { location: '/' }).end();
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello from the comparison target');
@@ -140,7 +162,9 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
     );
     const port = await freePort();
     let stderr = '';
-    child = spawn(BLACKBOX_BIN, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(BLACKBOX_BIN, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
@@ -159,22 +183,41 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
     const rows: ComparisonRow[] = [];
     for (const c of cases) {
       const module = c.verify ? 'verify' : 'insecure';
-      const res = await fetch(`http://127.0.0.1:${port}/probe?module=${module}&target=${encodeURIComponent(c.url)}`);
+      const res = await fetch(
+        `http://127.0.0.1:${port}/probe?module=${module}&target=${encodeURIComponent(c.url)}`,
+      );
       const blackbox = fromExposition(await res.text());
       const outcome = await probeHttp(
-        { url: c.url, method: 'GET', timeoutSeconds: 5, expectedStatus: [], bodyMatch: null, tlsVerify: c.verify, followRedirects: true, headers: [] },
+        {
+          url: c.url,
+          method: 'GET',
+          timeoutSeconds: 5,
+          expectedStatus: [],
+          bodyMatch: null,
+          tlsVerify: c.verify,
+          followRedirects: true,
+          headers: [],
+        },
         { policy, extraCa },
       );
       const series = outcomeSeries({ tenantSlug: 'compare', url: c.url, name: c.name }, outcome);
       const text = series
         .map((s) => {
           const name = s.labels.find((l) => l.name === '__name__')?.value ?? '';
-          const labels = s.labels.filter((l) => l.name !== '__name__').map((l) => `${l.name}=${JSON.stringify(l.value)}`);
+          const labels = s.labels
+            .filter((l) => l.name !== '__name__')
+            .map((l) => `${l.name}=${JSON.stringify(l.value)}`);
           return `${name}{${labels.join(',')}} ${s.samples[0]!.v}`;
         })
         .join('\n');
       const irin = fromExposition(text);
-      rows.push({ case: c.name, target: c.url, blackbox, irin, irinReason: outcome.reason ? `${outcome.reason.code}: ${outcome.reason.detail}` : null });
+      rows.push({
+        case: c.name,
+        target: c.url,
+        blackbox,
+        irin,
+        irinReason: outcome.reason ? `${outcome.reason.code}: ${outcome.reason.detail}` : null,
+      });
     }
     return rows;
   } finally {
@@ -188,13 +231,21 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
 }
 
 /** The values that must agree between the two probers. */
-export const AGREEING = ['probe_success', 'probe_http_status_code', 'probe_ssl_earliest_cert_expiry', 'probe_http_redirects', 'probe_http_ssl', 'probe_tls_version'] as const;
+export const AGREEING = [
+  'probe_success',
+  'probe_http_status_code',
+  'probe_ssl_earliest_cert_expiry',
+  'probe_http_redirects',
+  'probe_http_ssl',
+  'probe_tls_version',
+] as const;
 
 export function formatRows(rows: readonly ComparisonRow[]): string {
   const lines: string[] = [];
   const show = (v: number | string | null, metric: string): string => {
     if (v === null) return '(absent)';
-    if (typeof v === 'number' && metric.includes('expiry') && v > 1e9) return `${v} (${new Date(v * 1000).toISOString()})`;
+    if (typeof v === 'number' && metric.includes('expiry') && v > 1e9)
+      return `${v} (${new Date(v * 1000).toISOString()})`;
     return String(v);
   };
   for (const r of rows) {

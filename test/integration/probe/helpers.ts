@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface TestServer {
@@ -18,10 +18,16 @@ export interface TestServer {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export async function startServer(handler: Handler, tls?: { key: string; cert: string }, host = '127.0.0.1'): Promise<TestServer> {
-  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
+export async function startServer(
+  handler: Handler,
+  tls?: { key: string; cert: string },
+  host = '127.0.0.1',
+): Promise<TestServer> {
+  const server = tls
+    ? https.createServer({ key: tls.key, cert: tls.cert }, handler)
+    : http.createServer(handler);
   let count = 0;
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     count++;
     sockets.add(s);
@@ -53,7 +59,11 @@ export class CertFactory {
   private serial = 1;
 
   private openssl(args: string[]): string {
-    return execFileSync('openssl', args, { cwd: this.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('openssl', args, {
+      cwd: this.dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** notAfter read back by openssl itself (ISO form), independent of the prober's parser. */
@@ -70,11 +80,29 @@ export class CertFactory {
     const key = join(this.dir, `${name}.key`);
     const cert = join(this.dir, `${name}.crt`);
     this.openssl([
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/C=DE/O=Irin Test/CN=${name}`,
-      '-addext', `subjectAltName=${san}`,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      String(days),
+      '-subj',
+      `/C=DE/O=Irin Test/CN=${name}`,
+      '-addext',
+      `subjectAltName=${san}`,
     ]);
-    return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), notAfter: this.notAfter(cert) };
+    return {
+      key: readFileSync(key, 'utf8'),
+      cert: readFileSync(cert, 'utf8'),
+      notAfter: this.notAfter(cert),
+    };
   }
 
   /** A CA (self-signed, CA:true). */
@@ -82,37 +110,112 @@ export class CertFactory {
     const keyPath = join(this.dir, `${name}.key`);
     const certPath = join(this.dir, `${name}.crt`);
     this.openssl([
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyPath, '-out', certPath, '-days', String(days), '-subj', `/O=Irin Test/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      String(days),
+      '-subj',
+      `/O=Irin Test/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-    return { keyPath, certPath, key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), notAfter: this.notAfter(certPath) };
+    return {
+      keyPath,
+      certPath,
+      key: readFileSync(keyPath, 'utf8'),
+      cert: readFileSync(certPath, 'utf8'),
+      notAfter: this.notAfter(certPath),
+    };
   }
 
   /** A leaf signed by `ca` with an exact validity (dates as YYYYMMDDHHMMSSZ), via `openssl x509 -req`. */
-  leaf(name: string, ca: { keyPath: string; certPath: string }, san: string, notBefore: Date, notAfter: Date): CertFiles {
+  leaf(
+    name: string,
+    ca: { keyPath: string; certPath: string },
+    san: string,
+    notBefore: Date,
+    notAfter: Date,
+  ): CertFiles {
     const key = join(this.dir, `${name}.key`);
     const csr = join(this.dir, `${name}.csr`);
     const cert = join(this.dir, `${name}.crt`);
-    this.openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
+    this.openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${name}`,
+    ]);
     // `openssl ca` is the CLI that takes explicit start and end dates in OpenSSL 3.0.
     const cnf = join(this.dir, `${name}.cnf`);
     writeFileSync(join(this.dir, 'index.txt'), '');
     writeFileSync(
       cnf,
       [
-        '[ca]', 'default_ca = d', '[d]', `database = ${join(this.dir, 'index.txt')}`, `new_certs_dir = ${this.dir}`,
-        `serial = ${join(this.dir, 'serial')}`, 'default_md = sha256', 'policy = p', 'unique_subject = no', 'x509_extensions = e',
-        '[p]', 'commonName = supplied', '[e]', 'basicConstraints = CA:FALSE', `subjectAltName = ${san}`, 'extendedKeyUsage = serverAuth', '',
+        '[ca]',
+        'default_ca = d',
+        '[d]',
+        `database = ${join(this.dir, 'index.txt')}`,
+        `new_certs_dir = ${this.dir}`,
+        `serial = ${join(this.dir, 'serial')}`,
+        'default_md = sha256',
+        'policy = p',
+        'unique_subject = no',
+        'x509_extensions = e',
+        '[p]',
+        'commonName = supplied',
+        '[e]',
+        'basicConstraints = CA:FALSE',
+        `subjectAltName = ${san}`,
+        'extendedKeyUsage = serverAuth',
+        '',
       ].join('\n'),
     );
     writeFileSync(join(this.dir, 'serial'), (this.serial++ + 0x1000).toString(16).padStart(4, '0') + '\n');
     const fmt = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
     this.openssl([
-      'ca', '-batch', '-notext', '-config', cnf, '-cert', ca.certPath, '-keyfile', ca.keyPath, '-in', csr, '-out', cert,
-      '-startdate', fmt(notBefore), '-enddate', fmt(notAfter),
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      cnf,
+      '-cert',
+      ca.certPath,
+      '-keyfile',
+      ca.keyPath,
+      '-in',
+      csr,
+      '-out',
+      cert,
+      '-startdate',
+      fmt(notBefore),
+      '-enddate',
+      fmt(notAfter),
     ]);
-    return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), notAfter: this.notAfter(cert) };
+    return {
+      key: readFileSync(key, 'utf8'),
+      cert: readFileSync(cert, 'utf8'),
+      notAfter: this.notAfter(cert),
+    };
   }
 
   cleanup(): void {

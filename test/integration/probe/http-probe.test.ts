@@ -12,7 +12,17 @@ const loopback = createAddressPolicy({ allow: ['127.0.0.0/8'] });
 const strict = createAddressPolicy();
 
 function spec(url: string, over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return { url, method: 'GET', timeoutSeconds: 5, expectedStatus: [], bodyMatch: null, tlsVerify: true, followRedirects: true, headers: [], ...over };
+  return {
+    url,
+    method: 'GET',
+    timeoutSeconds: 5,
+    expectedStatus: [],
+    bodyMatch: null,
+    tlsVerify: true,
+    followRedirects: true,
+    headers: [],
+    ...over,
+  };
 }
 const opts = (over: Partial<HttpProbeOptions> = {}): HttpProbeOptions => ({ policy: loopback, ...over });
 
@@ -22,10 +32,16 @@ describe('HTTP probe against local servers', () => {
   before(async () => {
     server = await startServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      seenHeaders.push({ path: url.pathname, auth: req.headers['x-api-key'] as string | undefined, method: req.method });
+      seenHeaders.push({
+        path: url.pathname,
+        auth: req.headers['x-api-key'] as string | undefined,
+        method: req.method,
+      });
       switch (url.pathname) {
         case '/ok':
-          res.writeHead(200, { 'content-type': 'text/html', 'content-length': '40' }).end('<h1>Welcome to Irin</h1> status: healthy');
+          res
+            .writeHead(200, { 'content-type': 'text/html', 'content-length': '40' })
+            .end('<h1>Welcome to Irin</h1> status: healthy');
           return;
         case '/fail':
           res.writeHead(500).end('boom');
@@ -125,7 +141,10 @@ describe('HTTP probe against local servers', () => {
     assert.equal(o.statusCode, 302);
     assert.equal(o.redirects, 1);
     assert.equal(o.reason?.code, 'status_mismatch');
-    const accepted = await probeHttp(spec(`${server.url}/r1`, { followRedirects: false, expectedStatus: [302] }), opts());
+    const accepted = await probeHttp(
+      spec(`${server.url}/r1`, { followRedirects: false, expectedStatus: [302] }),
+      opts(),
+    );
     assert.equal(accepted.success, true);
   });
 
@@ -137,35 +156,64 @@ describe('HTTP probe against local servers', () => {
   });
 
   test('keyword must match / must not match', async () => {
-    const hit = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Welcome to Irin', negate: false } }), opts());
+    const hit = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Welcome to Irin', negate: false } }),
+      opts(),
+    );
     assert.equal(hit.success, true);
     assert.equal(hit.failedDueToRegex, false);
-    const miss = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Maintenance', negate: false } }), opts());
+    const miss = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Maintenance', negate: false } }),
+      opts(),
+    );
     assert.equal(miss.success, false);
     assert.equal(miss.reason?.code, 'body_keyword_missing');
     assert.equal(miss.failedDueToRegex, true);
-    const forbidden = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'healthy', negate: true } }), opts());
+    const forbidden = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'healthy', negate: true } }),
+      opts(),
+    );
     assert.equal(forbidden.reason?.code, 'body_keyword_present');
   });
 
   test('regex must match / must not match, and a backtracking regex is cut off', async () => {
-    const ok = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: 'status: (healthy|ok)', negate: false } }), opts());
+    const ok = await probeHttp(
+      spec(`${server.url}/ok`, {
+        bodyMatch: { kind: 'regex', pattern: 'status: (healthy|ok)', negate: false },
+      }),
+      opts(),
+    );
     assert.equal(ok.success, true);
-    const matched = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: 'status: \\w+y$', negate: true } }), opts());
+    const matched = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: 'status: \\w+y$', negate: true } }),
+      opts(),
+    );
     assert.equal(matched.success, false);
     assert.equal(matched.reason?.code, 'body_regex_matched');
-    const missing = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '^error', negate: false } }), opts());
+    const missing = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '^error', negate: false } }),
+      opts(),
+    );
     assert.equal(missing.reason?.code, 'body_regex_missing');
     const started = Date.now();
-    const evil = await probeHttp(spec(`${server.url}/big`, { bodyMatch: { kind: 'regex', pattern: '(a|aa)+$b', negate: false } }), opts({ maxBodyBytes: 64 * 1024 }));
+    const evil = await probeHttp(
+      spec(`${server.url}/big`, { bodyMatch: { kind: 'regex', pattern: '(a|aa)+$b', negate: false } }),
+      opts({ maxBodyBytes: 64 * 1024 }),
+    );
     assert.equal(evil.reason?.code, 'body_regex_invalid');
     assert.ok(Date.now() - started < 3000, 'the regex time limit holds');
-    const invalid = await probeHttp(spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '(', negate: false } }), opts());
+    const invalid = await probeHttp(
+      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '(', negate: false } }),
+      opts(),
+    );
     assert.equal(invalid.reason?.code, 'body_regex_invalid');
   });
 
   test('the body read is capped; the keyword is searched in what was read', async () => {
-    const o = await probeHttp(spec(`${server.url}/big`, { bodyMatch: { kind: 'keyword', pattern: 'aaaa', negate: false } }), opts({ maxBodyBytes: 4096 }));
+    const o = await probeHttp(
+      spec(`${server.url}/big`, { bodyMatch: { kind: 'keyword', pattern: 'aaaa', negate: false } }),
+      opts({ maxBodyBytes: 4096 }),
+    );
     assert.equal(o.success, true);
     assert.equal(o.bodyBytes, 4096);
     assert.equal(o.bodyTruncated, true);
@@ -181,7 +229,10 @@ describe('HTTP probe against local servers', () => {
     try {
       seenHeaders.length = 0;
       const o = await probeHttp(
-        spec(`${hopper.url}/`, { method: 'POST', headers: [{ name: 'X-Api-Key', value: 's3cret', secret: true }] }),
+        spec(`${hopper.url}/`, {
+          method: 'POST',
+          headers: [{ name: 'X-Api-Key', value: 's3cret', secret: true }],
+        }),
         opts(),
       );
       assert.equal(o.success, true, JSON.stringify(o.reason));
@@ -214,7 +265,10 @@ describe('HTTP probe against local servers', () => {
       await new Promise((r) => setTimeout(r, 50));
       return [{ address: '127.0.0.1', family: 4 }];
     };
-    const o = await probeHttp(spec(`http://irin-test.internal:${server.port}/ok`), opts({ resolver: slowResolver }));
+    const o = await probeHttp(
+      spec(`http://irin-test.internal:${server.port}/ok`),
+      opts({ resolver: slowResolver }),
+    );
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.ok(o.phases.resolve >= 0.04, `resolve ${o.phases.resolve}`);
     assert.equal(o.dnsLookupSeconds, o.phases.resolve);
@@ -238,7 +292,12 @@ describe('address policy at connect time', () => {
   });
 
   test('address literals are refused: 10.x, 127.0.0.1, IPv4-mapped IPv6, metadata', async () => {
-    for (const url of ['http://10.1.2.3/', `http://127.0.0.1:${server.port}/`, `http://[::ffff:127.0.0.1]:${server.port}/`, 'http://169.254.169.254/latest/meta-data/']) {
+    for (const url of [
+      'http://10.1.2.3/',
+      `http://127.0.0.1:${server.port}/`,
+      `http://[::ffff:127.0.0.1]:${server.port}/`,
+      'http://169.254.169.254/latest/meta-data/',
+    ]) {
       const o = await probeHttp(spec(url, { timeoutSeconds: 2 }), { policy: strict });
       assert.equal(o.reason?.code, 'refused_address', url);
       assert.equal(o.phases.connect, 0);
@@ -249,9 +308,18 @@ describe('address policy at connect time', () => {
   test('a name answering with one internal address among public ones is refused (rebinding)', async () => {
     let calls = 0;
     // First answer public, then internal: whatever the answer at connect time is, it is checked.
-    const rebinding: Resolver = async () => (++calls === 1 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }]);
+    const rebinding: Resolver = async () =>
+      ++calls === 1
+        ? [{ address: '93.184.216.34', family: 4 }]
+        : [
+            { address: '93.184.216.34', family: 4 },
+            { address: '127.0.0.1', family: 4 },
+          ];
     await rebinding('x', 0);
-    const o = await probeHttp(spec(`http://rebind.example:${server.port}/`), { policy: strict, resolver: rebinding });
+    const o = await probeHttp(spec(`http://rebind.example:${server.port}/`), {
+      policy: strict,
+      resolver: rebinding,
+    });
     assert.equal(o.reason?.code, 'refused_address');
     assert.equal(server.connections(), 0);
   });
@@ -260,7 +328,9 @@ describe('address policy at connect time', () => {
     const inner = await startServer((_q, r) => r.writeHead(200).end('secret'), undefined, '127.0.0.2');
     const outer = await startServer((_q, r) => r.writeHead(302, { location: `${inner.url}/admin` }).end());
     try {
-      const o = await probeHttp(spec(`${outer.url}/`), { policy: createAddressPolicy({ allow: ['127.0.0.1/32'] }) });
+      const o = await probeHttp(spec(`${outer.url}/`), {
+        policy: createAddressPolicy({ allow: ['127.0.0.1/32'] }),
+      });
       assert.equal(o.reason?.code, 'refused_address');
       assert.equal(o.redirects, 1);
       assert.equal(outer.connections(), 1);
@@ -307,7 +377,10 @@ describe('HTTPS', () => {
     assert.equal(o.tls.leaf.subject, 'CN=localhost,O=Irin Test,C=DE');
     assert.equal(o.tls.leaf.issuer, 'CN=localhost,O=Irin Test,C=DE');
     assert.equal(o.tls.leaf.subjectAlternative, 'localhost');
-    assert.equal(o.tls.leaf.fingerprintSha256, new X509Certificate(cert.cert).fingerprint256.replaceAll(':', '').toLowerCase());
+    assert.equal(
+      o.tls.leaf.fingerprintSha256,
+      new X509Certificate(cert.cert).fingerprint256.replaceAll(':', '').toLowerCase(),
+    );
     assert.ok(o.phases.tls > 0, 'the handshake is timed');
   });
 
@@ -322,7 +395,10 @@ describe('HTTPS', () => {
   test('a CA-signed leaf verifies; both expiry metrics follow the chain', async () => {
     const leaf = certs.leaf('good', ca, 'IP:127.0.0.1,DNS:localhost', at(-1), at(30));
     const s = await serve({ key: leaf.key, cert: leaf.cert + ca.cert });
-    const o = await probeHttp(spec(`https://localhost:${s.port}/`), opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }));
+    const o = await probeHttp(
+      spec(`https://localhost:${s.port}/`),
+      opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }),
+    );
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.equal(leaf.notAfter, at(30).getTime() / 1000);
     assert.equal(o.tls?.earliestCertExpiry, leaf.notAfter, 'the leaf expires before the CA');
@@ -357,7 +433,10 @@ describe('HTTPS', () => {
   test('a hostname mismatch fails with its reason', async () => {
     const leaf = certs.leaf('mismatch', ca, 'DNS:other.example', at(-1), at(10));
     const s = await serve(leaf);
-    const o = await probeHttp(spec(`https://localhost:${s.port}/`), opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }));
+    const o = await probeHttp(
+      spec(`https://localhost:${s.port}/`),
+      opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }),
+    );
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'tls_error');
     assert.match(o.reason!.detail, /hostname mismatch/);

@@ -94,7 +94,9 @@ describe('scheduler with real probes', () => {
   test('hanging endpoints do not delay another endpoint, and never run twice at once', async () => {
     const { sink, samplesOf } = collectingSink();
     const endpoints = [
-      ...[1, 2, 3].map((id) => target(id, { url: `${hang.url}/hang${id}`, intervalSeconds: 0.25, timeoutSeconds: 1 })),
+      ...[1, 2, 3].map((id) =>
+        target(id, { url: `${hang.url}/hang${id}`, intervalSeconds: 0.25, timeoutSeconds: 1 }),
+      ),
       target(4, { url: `${fast.url}/`, intervalSeconds: 0.2 }),
     ];
     const scheduler = createProbeScheduler({
@@ -135,7 +137,9 @@ describe('scheduler with a fake probe', () => {
     const perEndpoint = new Set<string>();
     let doubleRun = false;
     const endpoints = [
-      ...Array.from({ length: 10 }, (_, i) => target(100 + i, { tenantId: 1, tenantSlug: 'a', intervalSeconds: 0.1, timeoutSeconds: 5 })),
+      ...Array.from({ length: 10 }, (_, i) =>
+        target(100 + i, { tenantId: 1, tenantSlug: 'a', intervalSeconds: 0.1, timeoutSeconds: 5 }),
+      ),
       target(200, { tenantId: 2, tenantSlug: 'b', intervalSeconds: 0.1 }),
     ];
     const scheduler = createProbeScheduler({
@@ -172,7 +176,10 @@ describe('scheduler with a fake probe', () => {
     assert.ok(maxRunning <= 4, `max running ${maxRunning}`);
     assert.equal(maxTenantA, 2, 'tenant A held at most its share');
     const b = samplesOf('ep200');
-    assert.ok(b.length >= 10, `tenant B probed ${b.length} times in 1.5 s at 0.1 s despite tenant A's backlog`);
+    assert.ok(
+      b.length >= 10,
+      `tenant B probed ${b.length} times in 1.5 s at 0.1 s despite tenant A's backlog`,
+    );
   });
 
   test('reload: removed endpoints stop and go stale, added ones start, changes apply', async () => {
@@ -200,12 +207,24 @@ describe('scheduler with a fake probe', () => {
     assert.equal(staleAt, one.length - 1, 'and nothing after it');
     assert.ok(one[staleAt]!.t <= removedAt + 50);
     const staleNames = new Set(
-      writes.flatMap((w) => w.series).filter((s) => getLabel(s.labels, 'endpoint') === 'ep1' && isStaleNaN(s.samples[0]!.v)).map((s) => getLabel(s.labels, '__name__')),
+      writes
+        .flatMap((w) => w.series)
+        .filter((s) => getLabel(s.labels, 'endpoint') === 'ep1' && isStaleNaN(s.samples[0]!.v))
+        .map((s) => getLabel(s.labels, '__name__')),
     );
-    assert.ok(staleNames.has('probe_duration_seconds') && staleNames.has('probe_http_status_code'), 'every series goes stale');
-    assert.ok(samplesOf('ep2').some((s) => s.v === 1), 'added endpoint probed');
+    assert.ok(
+      staleNames.has('probe_duration_seconds') && staleNames.has('probe_http_status_code'),
+      'every series goes stale',
+    );
+    assert.ok(
+      samplesOf('ep2').some((s) => s.v === 1),
+      'added endpoint probed',
+    );
     assert.ok(samplesOf('renamed').length > 0, 'the new name is used after the change');
-    assert.ok(samplesOf('ep2').some((s) => isStaleNaN(s.v)), 'series under the old name went stale');
+    assert.ok(
+      samplesOf('ep2').some((s) => isStaleNaN(s.v)),
+      'series under the old name went stale',
+    );
   });
 
   test('state changes are recorded once, and survive a restart', async () => {
@@ -224,10 +243,13 @@ describe('scheduler with a fake probe', () => {
     await s1.start();
     await sleep(400);
     await s1.stop();
-    assert.deepEqual((await events.read(1)).map((e) => [e.state, e.reason?.code ?? null]), [
-      ['down', 'status_mismatch'],
-      ['up', null],
-    ]);
+    assert.deepEqual(
+      (await events.read(1)).map((e) => [e.state, e.reason?.code ?? null]),
+      [
+        ['down', 'status_mismatch'],
+        ['up', null],
+      ],
+    );
     const s2 = mk();
     await s2.start();
     await sleep(200);

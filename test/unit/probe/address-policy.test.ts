@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAddressPolicy, guardedLookup, parseCidr, parseIp, RefusedAddressError } from '../../../src/probe/address-policy.ts';
+import {
+  createAddressPolicy,
+  guardedLookup,
+  parseCidr,
+  parseIp,
+  RefusedAddressError,
+} from '../../../src/probe/address-policy.ts';
 
 const strict = createAddressPolicy();
 
@@ -50,11 +56,20 @@ test('refused by default: every internal range, with its category', () => {
     ['64:ff9b::10.0.0.1', 'private'],
     ['2002:0a00:0001::1', 'private'],
   ];
-  for (const [addr, category] of cases) assert.deepEqual(strict.check(addr), { address: addr, category }, addr);
+  for (const [addr, category] of cases)
+    assert.deepEqual(strict.check(addr), { address: addr, category }, addr);
 });
 
 test('public addresses pass', () => {
-  for (const addr of ['93.184.216.34', '172.32.0.1', '100.128.0.1', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8']) {
+  for (const addr of [
+    '93.184.216.34',
+    '172.32.0.1',
+    '100.128.0.1',
+    '8.8.8.8',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::8.8.8.8',
+  ]) {
     assert.equal(strict.check(addr), null, addr);
   }
 });
@@ -73,8 +88,14 @@ test('the allow-list opens ranges; metadata only by its exact address', () => {
 test('guardedLookup refuses a name if any answer is refused, and answers both lookup shapes', async () => {
   const lookup = guardedLookup(strict, async (host) =>
     host === 'mixed.test'
-      ? [{ address: '8.8.8.8', family: 4 }, { address: '10.0.0.1', family: 4 }]
-      : [{ address: '8.8.4.4', family: 4 }, { address: '2001:4860:4860::8888', family: 6 }],
+      ? [
+          { address: '8.8.8.8', family: 4 },
+          { address: '10.0.0.1', family: 4 },
+        ]
+      : [
+          { address: '8.8.4.4', family: 4 },
+          { address: '2001:4860:4860::8888', family: 6 },
+        ],
   );
   const call = (host: string, all: boolean) =>
     new Promise<{ err: Error | null; address: unknown; family?: number }>((resolve) =>

@@ -34,7 +34,13 @@ const outcome: ProbeOutcome = {
     earliestCertExpiry: 1_800_000_000,
     lastChainExpiry: 1_800_000_000,
     authorizationError: null,
-    leaf: { fingerprintSha256: 'ab', subject: 'CN=shop.acme.test', issuer: 'CN=R3,O=Let\'s Encrypt,C=US', subjectAlternative: 'shop.acme.test', serialNumber: '0a' },
+    leaf: {
+      fingerprintSha256: 'ab',
+      subject: 'CN=shop.acme.test',
+      issuer: "CN=R3,O=Let's Encrypt,C=US",
+      subjectAlternative: 'shop.acme.test',
+      serialNumber: '0a',
+    },
   },
 };
 
@@ -47,27 +53,52 @@ test('a probe becomes blackbox-named series with tenant/instance/job/endpoint la
     assert.equal(l.instance, 'https://shop.acme.test/');
     assert.equal(l.job, 'probe');
     assert.equal(l.endpoint, 'Shop');
-    assert.deepEqual(s.labels.map((x) => x.name), [...s.labels.map((x) => x.name)].sort(), 'labels sorted');
+    assert.deepEqual(
+      s.labels.map((x) => x.name),
+      [...s.labels.map((x) => x.name)].sort(),
+      'labels sorted',
+    );
     assert.equal(s.samples[0]!.t, outcome.startedAt);
   }
   assert.equal(byName('probe_success')[0]!.samples[0]!.v, 1);
   assert.equal(byName('probe_http_status_code')[0]!.samples[0]!.v, 200);
-  assert.deepEqual(byName('probe_http_duration_seconds').map((s) => getLabel(s.labels, 'phase')).sort(), ['connect', 'processing', 'resolve', 'tls', 'transfer']);
+  assert.deepEqual(
+    byName('probe_http_duration_seconds')
+      .map((s) => getLabel(s.labels, 'phase'))
+      .sort(),
+    ['connect', 'processing', 'resolve', 'tls', 'transfer'],
+  );
   assert.equal(byName('probe_ssl_earliest_cert_expiry')[0]!.samples[0]!.v, 1_800_000_000);
   assert.equal(byName('probe_ssl_last_chain_expiry_timestamp_seconds').length, 1);
   assert.equal(getLabel(byName('probe_tls_version_info')[0]!.labels, 'version'), 'TLS 1.3');
   const info = labelsToRecord(byName('probe_ssl_last_chain_info')[0]!.labels);
   assert.equal(info.issuer, "CN=R3,O=Let's Encrypt,C=US");
   assert.equal(info.serialnumber, '0a');
-  for (const n of ['probe_duration_seconds', 'probe_http_content_length', 'probe_http_redirects', 'probe_http_ssl', 'probe_http_version', 'probe_failed_due_to_regex']) {
+  for (const n of [
+    'probe_duration_seconds',
+    'probe_http_content_length',
+    'probe_http_redirects',
+    'probe_http_ssl',
+    'probe_http_version',
+    'probe_failed_due_to_regex',
+  ]) {
     assert.equal(byName(n).length, 1, n);
   }
 });
 
 test('no TLS facts, no TLS series; series gone since last time get a staleness marker', () => {
-  const plain = outcomeSeries(target, { ...outcome, ssl: false, tls: null, startedAt: outcome.startedAt + 60_000 });
+  const plain = outcomeSeries(target, {
+    ...outcome,
+    ssl: false,
+    tls: null,
+    startedAt: outcome.startedAt + 60_000,
+  });
   assert.ok(!plain.some((s) => getLabel(s.labels, '__name__')!.startsWith('probe_ssl')));
-  const stale = staleSeries(outcomeSeries(target, outcome).map((s) => s.labels), plain, outcome.startedAt + 60_000);
+  const stale = staleSeries(
+    outcomeSeries(target, outcome).map((s) => s.labels),
+    plain,
+    outcome.startedAt + 60_000,
+  );
   assert.deepEqual(stale.map((s) => getLabel(s.labels, '__name__')).sort(), [
     'probe_ssl_earliest_cert_expiry',
     'probe_ssl_last_chain_expiry_timestamp_seconds',
@@ -82,8 +113,11 @@ test('certificate names and times', () => {
   assert.equal(parseCertTime('Mar  1 12:00:05 2030 GMT'), Date.UTC(2030, 2, 1, 12, 0, 5) / 1000);
   assert.equal(parseCertTime('Dec 31 23:59:59 2049 GMT'), Date.UTC(2049, 11, 31, 23, 59, 59) / 1000);
   assert.throws(() => parseCertTime('2030-03-01'), /unrecognised certificate time/);
-  assert.equal(formatDistinguishedName('C=US\nO=Let\'s Encrypt\nCN=R3'), "CN=R3,O=Let's Encrypt,C=US");
-  assert.equal(formatDistinguishedName('C=DE\nST=Berlin\nL=Berlin\nO=Acme, Inc.\nOU=Web\nCN=acme.test'), 'CN=acme.test,OU=Web,O=Acme\\, Inc.,L=Berlin,ST=Berlin,C=DE');
+  assert.equal(formatDistinguishedName("C=US\nO=Let's Encrypt\nCN=R3"), "CN=R3,O=Let's Encrypt,C=US");
+  assert.equal(
+    formatDistinguishedName('C=DE\nST=Berlin\nL=Berlin\nO=Acme, Inc.\nOU=Web\nCN=acme.test'),
+    'CN=acme.test,OU=Web,O=Acme\\, Inc.,L=Berlin,ST=Berlin,C=DE',
+  );
 });
 
 test('JSONL event store: per-tenant file, ordered appends, filters, torn line skipped', async () => {
@@ -92,7 +126,13 @@ test('JSONL event store: per-tenant file, ordered appends, filters, torn line sk
     const store = createJsonlEventStore(dir);
     await Promise.all([
       store.append(7, { t: 1000, endpointId: 1, state: 'up', reason: null, statusCode: 200 }),
-      store.append(7, { t: 2000, endpointId: 1, state: 'down', reason: { code: 'timeout', detail: 'no answer within 5 s' }, statusCode: 0 }),
+      store.append(7, {
+        t: 2000,
+        endpointId: 1,
+        state: 'down',
+        reason: { code: 'timeout', detail: 'no answer within 5 s' },
+        statusCode: 0,
+      }),
       store.append(7, { t: 1500, endpointId: 2, state: 'up', reason: null, statusCode: 200 }),
       store.append(8, { t: 1000, endpointId: 9, state: 'down', reason: null, statusCode: 500 }),
     ]);
@@ -100,8 +140,14 @@ test('JSONL event store: per-tenant file, ordered appends, filters, torn line sk
     assert.equal(path, join(dir, 'tenants', '7', 'probe-events.jsonl'));
     assert.equal(readFileSync(path, 'utf8').trim().split('\n').length, 3);
     appendFileSync(path, '{"t":3000,"endpointId":1,"sta');
-    assert.deepEqual((await store.read(7, { endpointId: 1 })).map((e) => e.state), ['up', 'down']);
-    assert.deepEqual((await store.read(7, { from: 1200 })).map((e) => e.t), [1500, 2000]);
+    assert.deepEqual(
+      (await store.read(7, { endpointId: 1 })).map((e) => e.state),
+      ['up', 'down'],
+    );
+    assert.deepEqual(
+      (await store.read(7, { from: 1200 })).map((e) => e.t),
+      [1500, 2000],
+    );
     const last = await store.lastStates(7);
     assert.equal(last.get(1)?.reason?.code, 'timeout');
     assert.equal(last.size, 2);

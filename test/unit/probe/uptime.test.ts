@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coveredSegments, findIncidents, uptimeCalendar, uptimeWindows, zonedMidnight } from '../../../src/probe/uptime.ts';
+import {
+  coveredSegments,
+  findIncidents,
+  uptimeCalendar,
+  uptimeWindows,
+  zonedMidnight,
+} from '../../../src/probe/uptime.ts';
 import type { SuccessSample } from '../../../src/probe/uptime.ts';
 import type { ProbeStateEvent } from '../../../src/probe/types.ts';
 
@@ -20,7 +26,11 @@ function run(from: string, to: string, down: (t: number) => boolean = () => fals
 //  Mar 2: probed 00:00–08:00, then the PROBER was not running until Mar 3 06:00.
 //  Mar 3: probed 06:00–12:00; down 06:00–06:05 (5 failed probes).
 const samples: SuccessSample[] = [
-  ...run('2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z', (t) => t >= at('2026-03-01T00:10:00Z') && t < at('2026-03-01T00:20:00Z')),
+  ...run(
+    '2026-03-01T00:00:00Z',
+    '2026-03-02T00:00:00Z',
+    (t) => t >= at('2026-03-01T00:10:00Z') && t < at('2026-03-01T00:20:00Z'),
+  ),
   ...run('2026-03-02T00:00:00Z', '2026-03-02T08:00:00Z'),
   ...run('2026-03-03T06:00:00Z', '2026-03-03T12:00:00Z', (t) => t < at('2026-03-03T06:05:00Z')),
 ];
@@ -56,7 +66,12 @@ test('uptime windows are time-weighted over observed time only', async () => {
 test('daily calendar in UTC: uptime, coverage and status per day', async () => {
   const days = await uptimeCalendar(load, { ...opts, days: 4 }, now);
   assert.deepEqual(
-    days.map((d) => [d.date, d.status, d.uptimePercent === null ? null : Number(d.uptimePercent.toFixed(3)), Number(d.coverage.toFixed(4))]),
+    days.map((d) => [
+      d.date,
+      d.status,
+      d.uptimePercent === null ? null : Number(d.uptimePercent.toFixed(3)),
+      Number(d.coverage.toFixed(4)),
+    ]),
     [
       ['2026-02-28', 'no_data', null, 0],
       ['2026-03-01', 'degraded', Number(((100 * (86400 - 600)) / 86400).toFixed(3)), 1],
@@ -69,7 +84,10 @@ test('daily calendar in UTC: uptime, coverage and status per day', async () => {
 
 test('daily calendar at tenant-local midnight (Europe/Berlin, UTC+1 in March)', async () => {
   const days = await uptimeCalendar(load, { ...opts, days: 3, timeZone: 'Europe/Berlin' }, now);
-  assert.deepEqual(days.map((d) => d.date), ['2026-03-01', '2026-03-02', '2026-03-03']);
+  assert.deepEqual(
+    days.map((d) => d.date),
+    ['2026-03-01', '2026-03-02', '2026-03-03'],
+  );
   assert.equal(days[0]!.from, at('2026-02-28T23:00:00Z'));
   // Berlin's Mar 1 misses UTC Mar 1 23:00–24:00 and gains nothing before (no data on Feb 28).
   assert.equal(days[0]!.upSeconds + days[0]!.downSeconds, 23 * 3600);
@@ -77,29 +95,64 @@ test('daily calendar at tenant-local midnight (Europe/Berlin, UTC+1 in March)', 
 });
 
 test('local midnights across DST: 23 h and 25 h days', () => {
-  assert.equal(zonedMidnight(2026, 3, 30, 'Europe/Berlin') - zonedMidnight(2026, 3, 29, 'Europe/Berlin'), 23 * HOUR);
-  assert.equal(zonedMidnight(2026, 11, 2, 'America/New_York') - zonedMidnight(2026, 11, 1, 'America/New_York'), 25 * HOUR);
+  assert.equal(
+    zonedMidnight(2026, 3, 30, 'Europe/Berlin') - zonedMidnight(2026, 3, 29, 'Europe/Berlin'),
+    23 * HOUR,
+  );
+  assert.equal(
+    zonedMidnight(2026, 11, 2, 'America/New_York') - zonedMidnight(2026, 11, 1, 'America/New_York'),
+    25 * HOUR,
+  );
   assert.equal(zonedMidnight(2026, 1, 1, 'Asia/Kolkata'), at('2025-12-31T18:30:00Z'));
 });
 
 test('an unknown time zone is a clear error', async () => {
-  await assert.rejects(uptimeCalendar(load, { ...opts, days: 1, timeZone: 'Mars/Olympus' }, now), /unknown time zone "Mars\/Olympus"/);
+  await assert.rejects(
+    uptimeCalendar(load, { ...opts, days: 1, timeZone: 'Mars/Olympus' }, now),
+    /unknown time zone "Mars\/Olympus"/,
+  );
 });
 
 test('incidents from down → up, with the reason of the first failed probe', async () => {
   const events: ProbeStateEvent[] = [
     { t: at('2026-03-01T00:00:00Z'), endpointId: 1, state: 'up', reason: null, statusCode: 200 },
-    { t: at('2026-03-01T00:10:00Z'), endpointId: 1, state: 'down', reason: { code: 'status_mismatch', detail: 'status 503, expected 2xx' }, statusCode: 503 },
+    {
+      t: at('2026-03-01T00:10:00Z'),
+      endpointId: 1,
+      state: 'down',
+      reason: { code: 'status_mismatch', detail: 'status 503, expected 2xx' },
+      statusCode: 503,
+    },
     { t: at('2026-03-01T00:20:00Z'), endpointId: 1, state: 'up', reason: null, statusCode: 200 },
-    { t: at('2026-03-03T06:00:00Z'), endpointId: 1, state: 'down', reason: { code: 'timeout', detail: 'no answer within 10 s' }, statusCode: 0 },
+    {
+      t: at('2026-03-03T06:00:00Z'),
+      endpointId: 1,
+      state: 'down',
+      reason: { code: 'timeout', detail: 'no answer within 10 s' },
+      statusCode: 0,
+    },
     { t: at('2026-03-03T06:05:00Z'), endpointId: 1, state: 'up', reason: null, statusCode: 200 },
   ];
   const incidents = await findIncidents(load, opts, { from: now - 90 * 86_400_000, now }, events);
   assert.equal(incidents.length, 2);
   const [last, first] = incidents;
   assert.deepEqual(
-    { start: first!.start, end: first!.end, open: first!.open, duration: first!.durationSeconds, failed: first!.failedSamples, reason: first!.reason?.code },
-    { start: at('2026-03-01T00:10:00Z'), end: at('2026-03-01T00:20:00Z'), open: false, duration: 600, failed: 10, reason: 'status_mismatch' },
+    {
+      start: first!.start,
+      end: first!.end,
+      open: first!.open,
+      duration: first!.durationSeconds,
+      failed: first!.failedSamples,
+      reason: first!.reason?.code,
+    },
+    {
+      start: at('2026-03-01T00:10:00Z'),
+      end: at('2026-03-01T00:20:00Z'),
+      open: false,
+      duration: 600,
+      failed: 10,
+      reason: 'status_mismatch',
+    },
   );
   assert.equal(last!.reason?.code, 'timeout');
   assert.equal(last!.durationSeconds, 300);
@@ -107,7 +160,10 @@ test('incidents from down → up, with the reason of the first failed probe', as
 });
 
 test('an incident still going on is open', async () => {
-  const s = [...run('2026-03-03T11:00:00Z', '2026-03-03T11:30:00Z'), ...run('2026-03-03T11:30:00Z', '2026-03-03T12:00:00Z', () => true)];
+  const s = [
+    ...run('2026-03-03T11:00:00Z', '2026-03-03T11:30:00Z'),
+    ...run('2026-03-03T11:30:00Z', '2026-03-03T12:00:00Z', () => true),
+  ];
   const incidents = await findIncidents(() => s, opts, { from: at('2026-03-03T00:00:00Z'), now });
   assert.equal(incidents.length, 1);
   assert.equal(incidents[0]!.open, true);
