@@ -17,6 +17,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { guardedLookup, RefusedAddressError, systemResolver } from './address-policy.ts';
 import type { AddressPolicy, Resolver } from './address-policy.ts';
+import { redactUrl } from './metrics.ts';
 import { tlsFacts } from './tls-info.ts';
 import type { FailureCode, FailureReason, ProbeOutcome, ProbePhase, ProbeTarget, TlsFacts } from './types.ts';
 
@@ -329,7 +330,7 @@ export async function probeHttp(spec: ProbeSpec, options: HttpProbeOptions): Pro
     phases,
     dnsLookupSeconds: first?.resolved !== undefined ? (first.resolved - first.start) / 1000 : 0,
     ipProtocol,
-    finalUrl: url?.href ?? spec.url,
+    finalUrl: redactUrl(url?.href ?? spec.url),
     tls: tlsInfo,
   };
 }
@@ -338,6 +339,18 @@ function parseContentLength(res: IncomingMessage): number {
   const v = res.headers['content-length'];
   const n = v === undefined ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : -1;
+}
+
+const contexts = new WeakMap<readonly X509Certificate[], tls.SecureContext>();
+
+/** Node's bundled roots plus the extra CAs, built once per CA list (not once per probe). */
+function secureContextWith(extraCa: readonly X509Certificate[]): tls.SecureContext {
+  let ctx = contexts.get(extraCa);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ ca: [...tls.rootCertificates, ...extraCa.map((c) => c.toString())] });
+    contexts.set(extraCa, ctx);
+  }
+  return ctx;
 }
 
 /** One request of the chain; resolves once the response head is in (body not read yet). */
@@ -367,6 +380,11 @@ function oneRequest(
       'user-agent': options.userAgent ?? 'Irin-Prober/0.1',
       accept: '*/*',
     };
+    // Credentials in the URL (https://user:pass@host/) become basic auth, as browsers and curl do.
+    if (url.username && !headers.some((h) => h.name.toLowerCase() === 'authorization')) {
+      const cred = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      outgoing.authorization = `Basic ${Buffer.from(cred).toString('base64')}`;
+    }
     for (const h of headers) outgoing[h.name.toLowerCase()] = h.value;
     const lookup = guardedLookup(options.policy, resolver, () => {
       times.resolved = performance.now();
@@ -387,9 +405,7 @@ function oneRequest(
           ...common,
           servername: net.isIP(hostname) ? undefined : hostname,
           rejectUnauthorized: spec.tlsVerify,
-          ...(extraCa.length > 0
-            ? { ca: [...tls.rootCertificates, ...extraCa.map((c) => c.toString())] }
-            : {}),
+          ...(extraCa.length > 0 ? { secureContext: secureContextWith(extraCa) } : {}),
         })
       : http.request(common);
     let tlsResult: TlsFacts | null = null;

@@ -12,8 +12,26 @@ import type { ProbeOutcome, ProbeTarget } from './types.ts';
 
 export const PROBE_JOB = 'probe';
 
+/** The URL without any user:password part (labels are readable by every reader of the tenant). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
 export function baseLabels(target: Pick<ProbeTarget, 'tenantSlug' | 'url' | 'name'>): Record<string, string> {
-  return { tenant: target.tenantSlug, instance: target.url, job: PROBE_JOB, endpoint: target.name };
+  return {
+    tenant: target.tenantSlug,
+    instance: redactUrl(target.url),
+    job: PROBE_JOB,
+    endpoint: target.name,
+  };
 }
 
 /** The series (one sample each, at the probe's start time) one probe produces. */

@@ -244,6 +244,22 @@ describe('HTTP probe against local servers', () => {
     }
   });
 
+  test('credentials in the URL are sent as basic auth and never reported back', async () => {
+    let auth: string | undefined;
+    const s = await startServer((req, res) => {
+      auth = req.headers.authorization;
+      res.writeHead(200).end();
+    });
+    try {
+      const o = await probeHttp(spec(`http://bob:p%40ss@127.0.0.1:${s.port}/x`), opts());
+      assert.equal(o.success, true);
+      assert.equal(auth, `Basic ${Buffer.from('bob:p@ss').toString('base64')}`);
+      assert.equal(o.finalUrl, `http://127.0.0.1:${s.port}/x`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('connection refused and DNS errors are named', async () => {
     const closed = await startServer((_q, r) => r.end());
     const port = closed.port;

@@ -86,6 +86,11 @@ test('a probe becomes blackbox-named series with tenant/instance/job/endpoint la
   }
 });
 
+test('the instance label never carries URL credentials', () => {
+  const series = outcomeSeries({ ...target, url: 'https://user:secret@shop.acme.test/' }, outcome);
+  assert.ok(series.every((s) => getLabel(s.labels, 'instance') === 'https://shop.acme.test/'));
+});
+
 test('no TLS facts, no TLS series; series gone since last time get a staleness marker', () => {
   const plain = outcomeSeries(target, {
     ...outcome,
