@@ -22,3 +22,11 @@ export interface ReadPrincipal {
   readonly actor: string;
   readonly limits: EffectiveLimits;
 }
+
+/** Who an admin API request acts for: a platform admin key. */
+export interface AdminPrincipal {
+  readonly kind: 'admin';
+  readonly clientId: string;
+  /** `admin-key:<client id>` — for the audit log. */
+  readonly actor: string;
+}
