@@ -5,34 +5,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CredentialError } from '../../../src/auth/request-auth.ts';
 import type { ReadPrincipal } from '../../../src/auth/principal.ts';
 import { labelsFromRecord } from '../../../src/model/labels.ts';
-import type { Labels } from '../../../src/model/labels.ts';
-import { matchesAll } from '../../../src/model/matchers.ts';
-import type { Matcher } from '../../../src/model/matchers.ts';
-import type { Querier, SeriesData } from '../../../src/tsdb/types.ts';
+import type { Querier } from '../../../src/tsdb/types.ts';
 import { probeApiRoutes } from '../../../src/probe/api.ts';
 import type { EndpointInfo } from '../../../src/probe/api.ts';
 import { createMemoryEventStore } from '../../../src/probe/events.ts';
-
-/** A minimal in-memory querier over fixed series (stands in for one tenant's TSDB partition). */
-function memoryQuerier(series: { labels: Labels; samples: [number, number][] }[]): Querier {
-  return {
-    select(matchers: readonly Matcher[], mint: number, maxt: number): SeriesData[] {
-      return series
-        .filter((s) => matchesAll(s.labels, matchers))
-        .map((s) => {
-          const inRange = s.samples.filter(([t]) => t >= mint && t <= maxt);
-          return {
-            labels: s.labels,
-            timestamps: Float64Array.from(inRange.map(([t]) => t)),
-            values: Float64Array.from(inRange.map(([, v]) => v)),
-          };
-        })
-        .filter((s) => s.timestamps.length > 0);
-    },
-    labelNames: () => [],
-    labelValues: () => [],
-  };
-}
+import { memoryQuerier } from './helpers.ts';
 
 const MIN = 60_000;
 const now = Date.parse('2026-03-03T12:00:00Z');

@@ -7,6 +7,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Labels } from '../../../src/model/labels.ts';
+import { matchesAll } from '../../../src/model/matchers.ts';
+import type { Matcher } from '../../../src/model/matchers.ts';
+import type { Querier, SeriesData } from '../../../src/tsdb/types.ts';
+
+/** A minimal in-memory querier over fixed series (stands in for one tenant's TSDB partition). */
+export function memoryQuerier(series: { labels: Labels; samples: [number, number][] }[]): Querier {
+  return {
+    select(matchers: readonly Matcher[], mint: number, maxt: number): SeriesData[] {
+      return series
+        .filter((s) => matchesAll(s.labels, matchers))
+        .map((s) => {
+          const inRange = s.samples.filter(([t]) => t >= mint && t <= maxt);
+          return {
+            labels: s.labels,
+            timestamps: Float64Array.from(inRange.map(([t]) => t)),
+            values: Float64Array.from(inRange.map(([, v]) => v)),
+          };
+        })
+        .filter((s) => s.timestamps.length > 0);
+    },
+    labelNames: () => [],
+    labelValues: () => [],
+  };
+}
 
 export interface TestServer {
   readonly url: string;

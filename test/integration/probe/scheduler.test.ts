@@ -111,9 +111,9 @@ describe('scheduler with real probes', () => {
     assert.equal(scheduler.lastResult(1, 1)?.reason?.code, 'timeout');
     await scheduler.stop({ graceMs: 50 });
     const fastTimes = samplesOf('ep4').map((s) => s.t);
-    assert.ok(fastTimes.length >= 9, `fast endpoint probed ${fastTimes.length} times in 2.2 s at 0.2 s`);
+    assert.ok(fastTimes.length >= 8, `fast endpoint probed ${fastTimes.length} times in 2.2 s at 0.2 s`);
     const gaps = fastTimes.slice(1).map((t, i) => t - fastTimes[i]!);
-    assert.ok(Math.max(...gaps) < 400, `fast endpoint gaps ${gaps.join(',')} ms`);
+    assert.ok(Math.max(...gaps) < 600, `fast endpoint gaps ${gaps.join(',')} ms`);
     assert.ok(samplesOf('ep4').every((s) => s.v === 1));
     for (const id of [1, 2, 3]) {
       const s = samplesOf(`ep${id}`);
