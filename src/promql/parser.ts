@@ -1,7 +1,7 @@
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import type { SyntaxNode } from '@lezer/common';
 import type { Matcher, MatchType } from '../model/matchers.ts';
-import { anchoredRegex } from '../model/matchers.ts';
+import { anchoredRegex, matchesEmpty } from '../model/matchers.ts';
 import { METRIC_NAME_LABEL } from '../model/labels.ts';
 import {
   AGGREGATE_OPS,
@@ -280,7 +280,7 @@ class Converter {
           `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(dup.value)}`,
         );
       matchers.push({ name: METRIC_NAME_LABEL, type: '=', value: name });
-    } else if (!matchers.some((m) => !matcherAcceptsEmpty(m))) {
+    } else if (!matchers.some((m) => !matchesEmpty(m))) {
       this.fail(pos, 'vector selector must contain at least one non-empty matcher');
     }
     return { type: 'VectorSelector', name, matchers, offsetMs: 0, pos };
@@ -542,19 +542,6 @@ class Converter {
   }
 }
 
-function matcherAcceptsEmpty(m: Matcher): boolean {
-  switch (m.type) {
-    case '=':
-      return m.value === '';
-    case '!=':
-      return m.value !== '';
-    case '=~':
-      return anchoredRegex(m.value).test('');
-    case '!~':
-      return !anchoredRegex(m.value).test('');
-  }
-}
-
 /** Type checks a converted tree the way Prometheus's checkAST does; returns the expression's type. */
 class TypeChecker {
   constructor(private readonly query: string) {}
@@ -713,7 +700,7 @@ export function parseExpr(query: string): Expr {
   const tree = configuredParser.parse(query);
   const root = tree.topNode;
   const top = conv.exprKids(root);
-  if (top.length === 0 && !hasErrorNode(root)) {
+  if (top.length === 0 && query.replace(/#[^\n]*/g, '').trim() === '') {
     throw new ParseError({ start: 0, end: 0 }, 'no expression found in input', query);
   }
   conv.checkSyntax(root);
@@ -721,13 +708,6 @@ export function parseExpr(query: string): Expr {
   const expr = conv.convert(top[0]!);
   new TypeChecker(query).check(expr);
   return normaliseMatching(expr);
-}
-
-function hasErrorNode(root: SyntaxNode): boolean {
-  const c = root.cursor();
-  do if (c.type.isError) return true;
-  while (c.next());
-  return false;
 }
 
 /** Parses a series selector such as `up{job="x"}` (the `match[]` parameter). Throws ParseError. */

@@ -1,4 +1,5 @@
 import { ParseError, parseExpr } from '../../src/promql/parser.ts';
+import { prettyExpr } from '../../src/promql/format.ts';
 import { PromqlEngine } from '../../src/promql/engine.ts';
 import { QueryError } from '../../src/promql/errors.ts';
 import type { Querier } from '../../src/tsdb/types.ts';
@@ -69,6 +70,24 @@ async function prometheusOutcome(prom: PrometheusServer, query: string, e: Evalu
   return fromPrometheus(res.body);
 }
 
+/** format_query: the same canonical text, or an error from both. */
+async function compareFormatting(prom: PrometheusServer, query: string): Promise<string | undefined> {
+  const res = await prom.get('/api/v1/format_query', { query });
+  const body = res.body as { status: string; data?: string };
+  let ours: string | undefined;
+  try {
+    ours = prettyExpr(parseExpr(query));
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+  }
+  if (body.status !== 'success')
+    return ours === undefined ? undefined : `Prometheus refuses it, Irin formats it as ${ours}`;
+  if (ours === undefined) return `Prometheus formats it as ${body.data}, Irin refuses it`;
+  return ours === body.data
+    ? undefined
+    : `formatted as ${JSON.stringify(ours)}, Prometheus: ${JSON.stringify(body.data)}`;
+}
+
 export function evaluationsFor(index: number, t0: number): Evaluation[] {
   const m = 60_000;
   const instants = [t0 + 61 * m + 7_500, t0 + 40 * m + 10_000, t0 + 123 * m];
@@ -90,12 +109,17 @@ export async function runConformance(
   for (let i = 0; i < queries.length; i++) {
     const { query: template, ordered } = queries[i]!;
     const query = expandQuery(template, t0);
-    for (const e of evaluationsFor(i, t0)) {
-      const expected = await prometheusOutcome(prom, query, e);
+    const evaluations = evaluationsFor(i, t0);
+    // Prometheus answers concurrently; Irin's engine runs one evaluation at a time.
+    const expectedAll = await Promise.all(evaluations.map((e) => prometheusOutcome(prom, query, e)));
+    for (const [k, e] of evaluations.entries()) {
+      const expected = expectedAll[k]!;
       const actual = await irinOutcome(engine, querier, query, e);
       const diff = compareOutcomes(expected, actual, Boolean(ordered) && e.kind === 'instant');
       cases.push({ query: template, mode: describe(e, t0), ...(diff ? { diff } : {}) });
     }
+    const diff = await compareFormatting(prom, query);
+    cases.push({ query: template, mode: 'format_query', ...(diff ? { diff } : {}) });
   }
   return cases;
 }

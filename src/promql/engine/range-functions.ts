@@ -24,12 +24,23 @@ export interface Window {
 
 export type RangeFunction = (w: Window) => number | undefined;
 
-/** Kahan–Babuška compensated addition: returns the new sum and compensation. */
-export function kahanInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
+/** Kahan–Babuška compensated summation (as Prometheus's kahanSumInc), without allocating per addition. */
+export class KahanSum {
+  sum = 0;
+  c = 0;
+
+  add(inc: number): void {
+    const t = this.sum + inc;
+    if (Math.abs(this.sum) >= Math.abs(inc)) this.c += this.sum - t + inc;
+    else this.c += inc - t + this.sum;
+    this.sum = t;
+  }
+
+  /** The compensated total; an infinite sum is returned as is (the compensation would make it NaN). */
+  value(): number {
+    if (this.sum === Infinity || this.sum === -Infinity) return this.sum;
+    return this.sum + this.c;
+  }
 }
 
 function extrapolatedRate(w: Window, isCounter: boolean, isRate: boolean): number | undefined {
@@ -81,14 +92,10 @@ function instantValue(w: Window, isRate: boolean): number | undefined {
 function linearRegression(w: Window, interceptTime: number): [number, number] {
   const { t, v, lo, hi } = w;
   let n = 0;
-  let sumX = 0;
-  let cX = 0;
-  let sumY = 0;
-  let cY = 0;
-  let sumXY = 0;
-  let cXY = 0;
-  let sumX2 = 0;
-  let cX2 = 0;
+  const sumX = new KahanSum();
+  const sumY = new KahanSum();
+  const sumXY = new KahanSum();
+  const sumX2 = new KahanSum();
   const initY = v[lo]!;
   let constY = true;
   for (let i = lo; i < hi; i++) {
@@ -96,23 +103,23 @@ function linearRegression(w: Window, interceptTime: number): [number, number] {
     if (constY && i > lo && y !== initY) constY = false;
     n += 1;
     const x = (t[i]! - interceptTime) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(y, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    sumX.add(x);
+    sumY.add(y);
+    sumXY.add(x * y);
+    sumX2.add(x * x);
   }
   if (constY) {
     if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
     return [0, initY];
   }
-  sumX += cX;
-  sumY += cY;
-  sumXY += cXY;
-  sumX2 += cX2;
-  const covXY = sumXY - (sumX * sumY) / n;
-  const varX = sumX2 - (sumX * sumX) / n;
+  const sx = sumX.sum + sumX.c;
+  const sy = sumY.sum + sumY.c;
+  const sxy = sumXY.sum + sumXY.c;
+  const sx2 = sumX2.sum + sumX2.c;
+  const covXY = sxy - (sx * sy) / n;
+  const varX = sx2 - (sx * sx) / n;
   const slope = covXY / varX;
-  return [slope, sumY / n - (slope * sumX) / n];
+  return [slope, sy / n - (slope * sx) / n];
 }
 
 function holtWinters(w: Window): number | undefined {
@@ -143,45 +150,39 @@ function holtWinters(w: Window): number | undefined {
 
 function avgOverTime(w: Window): number {
   const { v, lo, hi } = w;
-  let mean = 0;
+  const mean = new KahanSum();
   let count = 0;
-  let c = 0;
   for (let i = lo; i < hi; i++) {
     const x = v[i]!;
     count++;
-    if (mean === Infinity || mean === -Infinity) {
+    if (mean.sum === Infinity || mean.sum === -Infinity) {
       // Inf stays Inf unless the other infinity or a NaN arrives.
-      if ((x === Infinity || x === -Infinity) && mean > 0 === x > 0) continue;
+      if ((x === Infinity || x === -Infinity) && mean.sum > 0 === x > 0) continue;
       if (Number.isFinite(x)) continue;
     }
-    [mean, c] = kahanInc(x / count - mean / count, mean, c);
+    mean.add(x / count - mean.sum / count);
   }
-  if (mean === Infinity || mean === -Infinity) return mean;
-  return mean + c;
+  return mean.value();
 }
 
 function sumOverTime(w: Window): number {
-  let sum = 0;
-  let c = 0;
-  for (let i = w.lo; i < w.hi; i++) [sum, c] = kahanInc(w.v[i]!, sum, c);
-  if (sum === Infinity || sum === -Infinity) return sum;
-  return sum + c;
+  const sum = new KahanSum();
+  for (let i = w.lo; i < w.hi; i++) sum.add(w.v[i]!);
+  return sum.value();
 }
 
 function variance(w: Window): number {
   let count = 0;
-  let mean = 0;
-  let cMean = 0;
-  let aux = 0;
-  let cAux = 0;
+  const mean = new KahanSum();
+  const aux = new KahanSum();
   for (let i = w.lo; i < w.hi; i++) {
     const x = w.v[i]!;
     count++;
-    const delta = x - (mean + cMean);
-    [mean, cMean] = kahanInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanInc(delta * (x - (mean + cMean)), aux, cAux);
+    const delta = x - (mean.sum + mean.c);
+    mean.add(delta / count);
+    aux.add(delta * (x - (mean.sum + mean.c)));
   }
-  return (aux + cAux) / count;
+  return (aux.sum + aux.c) / count;
 }
 
 function minMax(w: Window, max: boolean): number {
