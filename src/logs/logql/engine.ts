@@ -20,7 +20,7 @@ import { parseBytes, parseGoDuration, parseGoFloat } from './units.ts';
 export class LogQLEvalError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 422 | 504 = 400,
+    readonly status: 400 | 499 | 504 = 400,
   ) {
     super(message);
     this.name = 'LogQLEvalError';
@@ -48,7 +48,7 @@ export interface QueryStats {
   /** Uncompressed line bytes scanned. */
   bytesProcessed: number;
   linesProcessed: number;
-  /** Chunks (and in-memory head blocks) read, and their compressed size. */
+  /** Chunks read from disk and their compressed size (in-memory head data is counted separately). */
   chunksRead: number;
   compressedBytes: number;
   headChunkLines: number;
@@ -158,9 +158,11 @@ export class LogQLEngine {
   constructor(
     private readonly querier: LogQuerier,
     private readonly limits: EngineLimits = DEFAULT_ENGINE_LIMITS,
+    private readonly signal?: AbortSignal,
   ) {}
 
   private checkDeadline(): void {
+    if (this.signal?.aborted) throw new LogQLEvalError('the request was cancelled by the client', 499);
     if (Date.now() - this.started > this.limits.timeoutMs) {
       throw new LogQLEvalError(
         `query timed out after ${this.limits.timeoutMs / 1000}s (queryTimeoutMs); narrow the time range or the stream selector`,
@@ -176,9 +178,10 @@ export class LogQLEngine {
   private async load(src: { load(): Promise<Block>; compressedBytes: number; rawBytes: number; count: number }): Promise<Block> {
     this.checkDeadline();
     const block = await src.load();
-    this.stats.chunksRead++;
-    this.stats.compressedBytes += src.compressedBytes;
-    if (src.compressedBytes === 0) {
+    if (src.compressedBytes > 0) {
+      this.stats.chunksRead++;
+      this.stats.compressedBytes += src.compressedBytes;
+    } else {
       this.stats.headChunkLines += block.count;
       this.stats.headChunkBytes += block.starts[block.count]! - block.starts[0]!;
     }
