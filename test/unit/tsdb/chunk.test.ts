@@ -98,28 +98,31 @@ test('round-trips regular counters, gauges and constants bit-exactly, packed is 
 });
 
 test('staleness marker, other NaN payloads, ±Inf, -0, extremes survive bit-exactly', () => {
-  const specials = [
-    staleNaN(),
-    NaN,
-    fromBits(0x7ff8000000000001n),
-    fromBits(0xfff0000000000abcn),
-    Infinity,
-    -Infinity,
-    -0,
-    0,
-    Number.MAX_VALUE,
-    -Number.MIN_VALUE,
-    5e-324,
-    1.5,
-    0.1 + 0.2,
-    2 ** 53,
+  // Producers, not a number[]: V8's double arrays would canonicalise the NaN payloads.
+  const specials: (() => number)[] = [
+    () => staleNaN(),
+    () => NaN,
+    () => fromBits(0x7ff8000000000001n),
+    () => fromBits(0xfff0000000000abcn),
+    () => Infinity,
+    () => -Infinity,
+    () => -0,
+    () => 0,
+    () => Number.MAX_VALUE,
+    () => -Number.MIN_VALUE,
+    () => 5e-324,
+    () => 1.5,
+    () => 0.1 + 0.2,
+    () => 2 ** 53,
   ];
   const ts = new Float64Array(specials.length);
   const vs = new Float64Array(specials.length);
   specials.forEach((v, i) => {
     ts[i] = 1_000 + i * 1_000;
-    vs[i] = v;
+    vs[i] = v();
   });
+  assert.equal(bitsOf(vs[0]!), STALE_NAN_BITS);
+  assert.equal(bitsOf(vs[3]!), 0xfff0000000000abcn);
   roundTrip('specials', ts, vs);
   // the stale marker alone and at the end of a decimal-looking series
   const tail = series(50, 0, () => 15_000, (i) => (i === 49 ? staleNaN() : i * 0.25));
@@ -147,7 +150,9 @@ test('irregular timestamps: jitter, gaps, negative and huge deltas, single sampl
     (i) => Math.sin(i),
   );
   roundTrip('gaps', gaps.ts, gaps.vs);
-  roundTrip('single', new Float64Array([42]), new Float64Array([staleNaN()]));
+  const one = new Float64Array(1);
+  one[0] = staleNaN();
+  roundTrip('single', new Float64Array([42]), one);
   roundTrip('two', new Float64Array([42, 1e13]), new Float64Array([1, 2]));
 });
 

@@ -1,0 +1,184 @@
+/**
+ * TSDB micro-benchmark (in-process, no HTTP): `node --import tsx bench/tsdb-micro.ts`
+ *
+ * Prints: append throughput (remote-write-like batches: one scrape of one server per append,
+ * all servers of a 15 s step concurrently, WAL fsync'd), bytes per sample on disk once blocks are
+ * compacted, head bytes per series with 6 h of 15 s samples, WAL replay time for 5 M samples.
+ * Env: SERVERS (default 10, ~700 series each), HOURS of data for throughput/compression (12),
+ * REPLAY_SAMPLES (5e6), PHASES (comma list of append,memory,replay; default all).
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Tsdb } from '../src/tsdb/db.ts';
+import type { AppendSeries } from '../src/tsdb/types.ts';
+import { ServerWorkload } from './tsdb-workload.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const SERVERS = Number(process.env.SERVERS ?? 10);
+const HOURS = Number(process.env.HOURS ?? 12);
+const REPLAY_SAMPLES = Number(process.env.REPLAY_SAMPLES ?? 5e6);
+const PHASES = new Set((process.env.PHASES ?? 'append,memory,replay').split(','));
+const STEP = 15_000;
+const HOUR = 3_600_000;
+const T0 = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR;
+
+function servers(n: number): ServerWorkload[] {
+  return Array.from({ length: n }, (_, i) => new ServerWorkload({ instance: `srv-${i}:9100`, job: 'node', tenant: 'bench' }, i + 1));
+}
+
+/** One remote-write-like request per server for scrape `step`. */
+function requests(ws: ServerWorkload[], step: number): AppendSeries[][] {
+  const t = T0 + step * STEP;
+  return ws.map((w) => {
+    w.step();
+    const out: AppendSeries[] = new Array(w.size);
+    for (let i = 0; i < w.size; i++) out[i] = { labels: w.labels[i]!, samples: [{ t, v: w.values[i]! }] };
+    return out;
+  });
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+const root = mkdtempSync(join(tmpdir(), 'irin-tsdb-bench-'));
+const results: string[] = [];
+const report = (line: string) => {
+  results.push(line);
+  console.log(line);
+};
+
+try {
+  if (PHASES.has('append')) {
+    // --- throughput + compression ----------------------------------------------------------
+    const dir = join(root, 'append');
+    const db = await Tsdb.open({ dir, now: () => T0 + HOURS * HOUR, checkpointOnClose: false });
+    const ws = servers(SERVERS);
+    const steps = Math.round((HOURS * HOUR) / STEP);
+    let samples = 0;
+    let appendMs = 0;
+    let maintainMs = 0;
+    let genMs = 0;
+    let appendCpuUs = 0;
+    const cpu0 = process.cpuUsage();
+    // Like remote-write shards: several steps in flight, so fsync latency overlaps with work.
+    const inflight: Promise<void>[] = [];
+    const collect = (res: { samplesAppended: number; rejected: readonly unknown[] }[]) => {
+      for (const r of res) {
+        samples += r.samplesAppended;
+        if (r.rejected.length) throw new Error(`unexpected rejection: ${JSON.stringify(r.rejected[0])}`);
+      }
+    };
+    for (let s = 0; s < steps; s++) {
+      const g0 = performance.now();
+      const reqs = requests(ws, s);
+      const a0 = performance.now();
+      genMs += a0 - g0;
+      const c0 = process.cpuUsage();
+      inflight.push(Promise.all(reqs.map((series) => db.append({ series }))).then(collect));
+      const c1 = process.cpuUsage(c0);
+      appendCpuUs += c1.user + c1.system;
+      if (inflight.length >= 4) await inflight.shift();
+      appendMs += performance.now() - a0;
+      if (s % 240 === 239) {
+        await Promise.all(inflight.splice(0));
+        const m0 = performance.now();
+        await db.maintain();
+        maintainMs += performance.now() - m0;
+      }
+    }
+    const a0 = performance.now();
+    await Promise.all(inflight.splice(0));
+    appendMs += performance.now() - a0;
+    const cpu = process.cpuUsage(cpu0);
+    report(`series: ${fmt(db.headStats().series)} (${SERVERS} servers x ${ws[0]!.size}), ${HOURS} h of 15 s samples = ${fmt(samples)} samples`);
+    report(
+      `append: ${fmt(samples / (appendMs / 1000))} samples/s wall (${fmt(appendMs)} ms incl. waiting for WAL fsync; generator ${fmt(genMs)} ms not counted); ` +
+        `synchronous append CPU ${fmt((appendCpuUs * 1000) / samples)} ns/sample = ${fmt(samples / (appendCpuUs / 1e6))} samples/s per core`,
+    );
+    report(`maintenance (head cuts, compaction) during the run: ${fmt(maintainMs)} ms; process CPU ${fmt((cpu.user + cpu.system) / 1000)} ms`);
+    // let the last windows complete: cut the rest of the head by moving time forward
+    const m0 = performance.now();
+    await db.maintain();
+    maintainMs += performance.now() - m0;
+    const metas = db.blockMetas();
+    let blockSamples = 0;
+    let blockBytes = 0;
+    for (const m of metas) {
+      blockSamples += m.stats.numSamples;
+      blockBytes += dirBytes(join(dir, 'blocks', m.id));
+    }
+    const ranges = metas.map((m) => `${(m.maxTime - m.minTime) / HOUR}h`).join(' ');
+    report(`blocks: ${metas.length} [${ranges}], ${fmt(blockSamples)} samples, ${fmt(blockBytes)} bytes`);
+    report(`bytes/sample on disk (blocks, after compaction): ${fmt(blockBytes / blockSamples, 3)}`);
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (PHASES.has('memory')) {
+    // --- head memory with 6 h of samples in the head (no cut: 24 h block window) -----------------
+    const dir = join(root, 'memory');
+    const ws = servers(SERVERS);
+    const steps = (6 * HOUR) / STEP;
+    const batches: AppendSeries[][][] = [];
+    gc();
+    const before = process.memoryUsage();
+    const db = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
+    for (let s = 0; s < steps; s++) await Promise.all(requests(ws, s).map((series) => db.append({ series })));
+    void batches;
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    const series = db.headStats().series;
+    const total = after.heapUsed - before.heapUsed + (after.external - before.external);
+    report(
+      `head memory, 6 h of 15 s samples (${steps} per series): ${fmt(total / series)} bytes/series ` +
+        `(heap ${fmt((after.heapUsed - before.heapUsed) / series)} + off-heap ${fmt((after.external - before.external) / series)}; ` +
+        `chunk buffers ${fmt(db.headChunkBytes() / series)}); RSS ${fmt(after.rss / 2 ** 20)} MiB`,
+    );
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (PHASES.has('replay')) {
+    // --- WAL replay of REPLAY_SAMPLES samples after an unclean stop ---------------------------------
+    const dir = join(root, 'replay');
+    const ws = servers(SERVERS);
+    const perStep = ws.reduce((n, w) => n + w.size, 0);
+    const steps = Math.ceil(REPLAY_SAMPLES / perStep);
+    const db = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
+    let samples = 0;
+    for (let s = 0; s < steps; s++) {
+      const res = await Promise.all(requests(ws, s).map((series) => db.append({ series })));
+      for (const r of res) samples += r.samplesAppended;
+    }
+    const walBytes = dirBytes(join(dir, 'wal'));
+    // no close(): the WAL is left as a crash would leave it (every append was fsync'd)
+    const t0 = performance.now();
+    const reopened = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
+    const ms = performance.now() - t0;
+    report(
+      `WAL replay: ${fmt(samples)} samples, ${fmt(reopened.headStats().series)} series, WAL ${fmt(walBytes / 2 ** 20, 1)} MiB ` +
+        `(${fmt(walBytes / samples, 1)} bytes/sample): ready in ${fmt(ms)} ms`,
+    );
+    await reopened.close();
+    void db;
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+console.log('\nsummary\n' + results.map((r) => `  ${r}`).join('\n'));
