@@ -127,7 +127,11 @@ const EXPR_NODES = new Set([
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 class Converter {
-  constructor(private readonly query: string) {}
+  constructor(
+    private readonly query: string,
+    /** match[] selectors are checked for an empty-matching set by the API, with its own message. */
+    private readonly allowEmptySelector = false,
+  ) {}
 
   fail(pos: PositionRange | SyntaxNode, detail: string): never {
     const range = 'from' in pos ? { start: pos.from, end: pos.to } : pos;
@@ -280,7 +284,7 @@ class Converter {
           `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(dup.value)}`,
         );
       matchers.push({ name: METRIC_NAME_LABEL, type: '=', value: name });
-    } else if (!matchers.some((m) => !matchesEmpty(m))) {
+    } else if (!this.allowEmptySelector && !matchers.some((m) => !matchesEmpty(m))) {
       this.fail(pos, 'vector selector must contain at least one non-empty matcher');
     }
     return { type: 'VectorSelector', name, matchers, offsetMs: 0, pos };
@@ -696,7 +700,10 @@ function normaliseMatching(e: Expr): Expr {
 
 /** Parses and type-checks a PromQL expression. Throws ParseError. */
 export function parseExpr(query: string): Expr {
-  const conv = new Converter(query);
+  return parseWith(new Converter(query), query);
+}
+
+function parseWith(conv: Converter, query: string): Expr {
   const tree = configuredParser.parse(query);
   const root = tree.topNode;
   const top = conv.exprKids(root);
@@ -712,7 +719,7 @@ export function parseExpr(query: string): Expr {
 
 /** Parses a series selector such as `up{job="x"}` (the `match[]` parameter). Throws ParseError. */
 export function parseSeriesSelector(text: string): VectorSelector {
-  const expr = parseExpr(text);
+  const expr = parseWith(new Converter(text, true), text);
   if (expr.type !== 'VectorSelector' || expr.offsetMs !== 0 || expr.at) {
     throw new ParseError(
       { start: 0, end: text.length },

@@ -35,7 +35,8 @@ export class Budget {
 
   shouldYield(): boolean {
     if ((++this.ops & 0xff) !== 0) return false;
-    return performance.now() >= this.sliceEnd;
+    const now = performance.now();
+    return now >= this.sliceEnd || now >= this.deadline;
   }
 
   async yield(): Promise<void> {
