@@ -130,7 +130,7 @@ export class RemoteWriteIngester {
     if (options.samples) this.deps.metrics.discardedSamples.inc({ tenant, reason }, options.samples);
     if (principal !== undefined) {
       this.deps.reporter.report(
-        { tenantId: principal.tenantId, serverId: principal.serverId, reason, message },
+        { tenantId: principal.tenantId, serverId: principal.serverId, status, reason, message },
         this.deps.now(),
       );
     }
@@ -351,7 +351,13 @@ export class RemoteWriteIngester {
       this.deps.metrics.rejections.inc({ tenant, reason });
       if (samples > 0) this.deps.metrics.discardedSamples.inc({ tenant, reason }, samples);
       this.deps.reporter.report(
-        { tenantId: principal.tenantId, serverId: principal.serverId, reason, message: `${who}: ${message}` },
+        {
+          tenantId: principal.tenantId,
+          serverId: principal.serverId,
+          status: 400,
+          reason,
+          message: `${who}: ${message}`,
+        },
         now,
       );
     }

@@ -45,6 +45,8 @@ export type RejectionReason =
 export interface RejectionReport {
   readonly tenantId: number;
   readonly serverId?: number;
+  /** The HTTP status the push was answered with. */
+  readonly status: number;
   readonly reason: RejectionReason;
   readonly message: string;
 }

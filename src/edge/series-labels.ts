@@ -9,6 +9,7 @@ import {
   type Labels,
 } from '../model/labels.ts';
 import { enforceLabels, type EnforcementPolicy } from './enforce-labels.ts';
+import { latin1Slice, utf8Slice } from './buffer-strings.ts';
 import { describeSeries, type RejectionReason } from './rejections.ts';
 import { locateLabels, type DecodedWriteRequest, type RawLabel } from './write-request.ts';
 
@@ -58,7 +59,7 @@ export class ContextCache {
 }
 
 export interface SeriesLabelValidatorOptions {
-  /** Cached label sets per context and generation (a context holds up to twice this). */
+  /** Cached label sets per context and generation (a context holds up to twice this); 0 turns the cache off. */
   readonly cacheGenerationSize?: number;
   /** Contexts (tenant × server × limits) unused this long are dropped. */
   readonly idleContextMs?: number;
@@ -108,10 +109,10 @@ export class SeriesLabelValidator {
   validate(req: DecodedWriteRequest, i: number, ctx: ValidationContext): SeriesVerdict {
     const start = req.labelsStart[i]!;
     const end = req.labelsEnd[i]!;
-    const cacheable = start >= 0 && req.labelsSplit[i] === 0;
+    const cacheable = start >= 0 && req.labelsSplit[i] === 0 && this.generationSize > 0;
     let key = '';
     if (cacheable) {
-      key = req.buf.toString('latin1', start, end);
+      key = latin1Slice(req.buf, start, end);
       const hit = ctx.cache.get(key);
       if (hit !== undefined) return { ok: true, labels: hit };
     }
@@ -151,20 +152,21 @@ export class SeriesLabelValidator {
     }
     if (!sorted) labels.sort(compareLabels);
 
-    const fail = (reason: RejectionReason, what: string): SeriesVerdict => ({
-      ok: false,
-      reason,
-      message: `series ${describeSeries(labels)} refused: ${what}`,
-    });
+    // Not a closure: tsx's keep-names helper makes per-call closures measurably slow on this path.
+    const fail = refusal;
     if (badUtf8 !== undefined) {
-      return fail(badUtf8.startsWith('label name') ? 'invalid_label_name' : 'invalid_label_value', badUtf8);
+      return fail(
+        labels,
+        badUtf8.startsWith('label name') ? 'invalid_label_name' : 'invalid_label_value',
+        badUtf8,
+      );
     }
 
     let metricName: string | undefined;
     for (let k = 0; k < labels.length; k++) {
       const { name, value } = labels[k]!;
       if (k > 0 && labels[k - 1]!.name === name) {
-        return fail('duplicate_label_name', `label name "${name}" appears more than once`);
+        return fail(labels, 'duplicate_label_name', `label name "${name}" appears more than once`);
       }
       if (name === METRIC_NAME_LABEL) {
         metricName = value;
@@ -172,18 +174,21 @@ export class SeriesLabelValidator {
       }
       if (!isValidLabelName(name)) {
         return fail(
+          labels,
           'invalid_label_name',
           `label name ${JSON.stringify(clipName(name))} is invalid (must match [a-zA-Z_][a-zA-Z0-9_]*)`,
         );
       }
       if (name.startsWith('__')) {
         return fail(
+          labels,
           'reserved_label_name',
           `label name "${clipName(name)}" is reserved (names starting with "__" are for internal use)`,
         );
       }
       if (name.length > limits.maxLabelNameLength) {
         return fail(
+          labels,
           'label_name_too_long',
           `label name "${clipName(name)}" is ${name.length} characters long, over the limit maxLabelNameLength=${limits.maxLabelNameLength}`,
         );
@@ -192,6 +197,7 @@ export class SeriesLabelValidator {
         const chars = codePoints(value);
         if (chars > limits.maxLabelValueLength) {
           return fail(
+            labels,
             'label_value_too_long',
             `the value of label "${name}" is ${chars} characters long, over the limit maxLabelValueLength=${limits.maxLabelValueLength}`,
           );
@@ -199,16 +205,18 @@ export class SeriesLabelValidator {
       }
     }
     if (metricName === undefined) {
-      return fail('missing_metric_name', 'it has no metric name (no __name__ label)');
+      return fail(labels, 'missing_metric_name', 'it has no metric name (no __name__ label)');
     }
     if (!isValidMetricName(metricName)) {
       return fail(
+        labels,
         'invalid_metric_name',
         `metric name ${JSON.stringify(clipName(metricName))} is invalid (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
       );
     }
     if (metricName.length > limits.maxLabelValueLength) {
       return fail(
+        labels,
         'label_value_too_long',
         `the metric name is ${metricName.length} characters long, over the limit maxLabelValueLength=${limits.maxLabelValueLength}`,
       );
@@ -217,6 +225,7 @@ export class SeriesLabelValidator {
     const enforced = enforceLabels(labels, ctx.principal, ctx.policy);
     if (!enforced.ok) {
       return fail(
+        labels,
         'label_conflict',
         `it sets ${enforced.label}=${JSON.stringify(enforced.sent)} but this token may only write ` +
           `${enforced.label}=${JSON.stringify(enforced.enforced)} (label conflict policy "reject")`,
@@ -225,13 +234,15 @@ export class SeriesLabelValidator {
     const out = enforced.labels;
     if (out.length > limits.maxLabelNamesPerSeries) {
       return fail(
+        labels,
         'max_label_names_per_series',
         `it has ${out.length} labels (counting the enforced ${ctx.policy.tenantLabel}` +
           `${ctx.principal.instance !== undefined ? ' and instance labels' : ' label'}), ` +
           `over the limit maxLabelNamesPerSeries=${limits.maxLabelNamesPerSeries}`,
       );
     }
-    for (let k = 0; k < out.length; k++) out[k] = Object.freeze(out[k]!);
+    // Shared by every later request and handed to the TSDB: nobody may mutate them.
+    for (let k = 0; k < out.length; k++) Object.freeze(out[k]!);
     return { ok: true, labels: Object.freeze(out) };
   }
 
@@ -245,7 +256,7 @@ export class SeriesLabelValidator {
       }
     }
     if (!ascii && !isUtf8(buf.subarray(start, end))) return undefined;
-    const s = buf.toString(ascii ? 'latin1' : 'utf8', start, end);
+    const s = ascii ? latin1Slice(buf, start, end) : utf8Slice(buf, start, end);
     if (s.length > 64) return s;
     const known = this.interned.get(s);
     if (known !== undefined) return known;
@@ -260,6 +271,10 @@ export class SeriesLabelValidator {
       if (nowMs - cache.lastUsedMs > this.idleContextMs) this.contexts.delete(key);
     }
   }
+}
+
+function refusal(labels: Labels, reason: RejectionReason, what: string): SeriesVerdict {
+  return { ok: false, reason, message: `series ${describeSeries(labels)} refused: ${what}` };
 }
 
 function clipName(s: string): string {

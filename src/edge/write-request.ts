@@ -130,6 +130,19 @@ class Cursor {
   pos = 0;
 
   varint32(end: number): number {
+    // Fast path, small enough to be inlined: tags and most lengths are one byte.
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    return this.varint32Slow(end);
+  }
+
+  private varint32Slow(end: number): number {
     const buf = this.buf;
     let pos = this.pos;
     let result = 0;
@@ -231,7 +244,7 @@ class Cursor {
 
   tag(end: number): number {
     const tag = this.varint32(end);
-    if (tag >>> 3 === 0) throw new MalformedProtobufError(`invalid field number 0 at byte ${this.pos}`);
+    if (tag < 8) throw new MalformedProtobufError(`invalid field number 0 at byte ${this.pos}`);
     return tag;
   }
 }
