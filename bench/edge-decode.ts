@@ -171,8 +171,7 @@ async function main(): Promise<void> {
         for (let k = 0; k < n; k++) {
           const l = raw[k]!;
           chars +=
-            buf.toString('utf8', l.nameStart, l.nameEnd).length +
-            buf.toString('utf8', l.valueStart, l.valueEnd).length;
+            utf8Slice(buf, l.nameStart, l.nameEnd).length + utf8Slice(buf, l.valueStart, l.valueEnd).length;
         }
       }
       return chars >= 0 ? decoded.sampleCount : 0;
