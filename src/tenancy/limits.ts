@@ -66,6 +66,9 @@ export const BUILTIN_DEFAULT_LIMITS: TenantLimits = {
 };
 
 /** Merges a tenant's overrides over the platform defaults. */
-export function effectiveLimits(defaults: TenantLimits, overrides: Partial<TenantLimits> | undefined): EffectiveLimits {
+export function effectiveLimits(
+  defaults: TenantLimits,
+  overrides: Partial<TenantLimits> | undefined,
+): EffectiveLimits {
   return Object.freeze({ ...defaults, ...(overrides ?? {}) });
 }

@@ -351,7 +351,7 @@ export interface Endpoint extends Omit<EndpointInput, 'headers'> {
 }
 
 export interface ProbeEndpoint extends Omit<Endpoint, 'headers'> {
-  headers: { name: string; value: string }[];
+  headers: { name: string; value: string; secret: boolean }[];
 }
 
 export interface NewPushRejection {

@@ -68,20 +68,40 @@ export function validateRole(role: string): Role {
 
 const LIMIT_NAMES = Object.keys(BUILTIN_DEFAULT_LIMITS) as (keyof TenantLimits)[];
 
+/** `maxSeries` ← `max_series`, `retentionMs` ← `retention`: the configuration file's spelling. */
+const CONFIG_SPELLING = new Map(
+  LIMIT_NAMES.map((n) => [n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, ''), n]),
+);
+
+/** Resolves a limit name given either as in TenantLimits or as in the configuration file. */
+export function resolveLimitName(name: string): keyof TenantLimits {
+  if ((LIMIT_NAMES as string[]).includes(name)) return name as keyof TenantLimits;
+  const fromConfig = CONFIG_SPELLING.get(name);
+  if (fromConfig) return fromConfig;
+  throw new ValidationError(
+    `unknown limit "${clip(name)}": limits are ${[...CONFIG_SPELLING.keys()].join(', ')}`,
+  );
+}
+
 /**
- * Checks per-tenant limit overrides: known names only, each a finite number >= 0
- * (whole numbers, since every limit counts items, bytes or milliseconds).
+ * Checks per-tenant limit overrides: known names only (either spelling), each a whole number >= 0
+ * (limits count items, bytes or milliseconds); the millisecond limits also take a duration such as
+ * `30d`. Returns them under their TenantLimits names.
  */
 export function validateLimitOverrides(overrides: Record<string, unknown>): Partial<TenantLimits> {
   const out: Partial<TenantLimits> = {};
-  for (const [name, value] of Object.entries(overrides)) {
-    if (!(LIMIT_NAMES as string[]).includes(name)) {
-      throw new ValidationError(`unknown limit "${clip(name)}": limits are ${LIMIT_NAMES.join(', ')}`);
-    }
+  for (const [given, raw] of Object.entries(overrides)) {
+    const name = resolveLimitName(given);
+    const isDuration = name.endsWith('Ms');
+    let value = raw;
+    if (typeof raw === 'string' && /^\d+$/.test(raw.trim())) value = Number(raw);
+    else if (typeof raw === 'string' && isDuration) value = parseDuration(raw);
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new ValidationError(`invalid value for limit ${name}: a limit is a whole number >= 0`);
+      throw new ValidationError(
+        `invalid value for limit ${given}: a whole number >= 0${isDuration ? ' (milliseconds) or a duration such as 30d' : ''}`,
+      );
     }
-    out[name as keyof TenantLimits] = value;
+    out[name] = value;
   }
   return out;
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { limitNames, parseDuration } from '../../tenancy/validation.ts';
 import {
   createTenant,
   decommissionTenant,
@@ -12,20 +11,16 @@ import type { Tenant } from '../../tenancy/store.ts';
 import { act, collect, common, UsageError, type CliIo } from '../context.ts';
 import { details, table } from '../output.ts';
 
-/** `--limit maxSeries=50000`, `--limit retentionMs=30d` (durations for the *Ms limits). */
-export function parseLimitFlags(values: readonly string[] = []): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * `--limit max_series=50000`, `--limit retention=30d` (or the TenantLimits spelling, `maxSeries`);
+ * names and values are checked by the tenant service.
+ */
+export function parseLimitFlags(values: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq <= 0)
-      throw new UsageError(`--limit takes name=value, got "${v}" (names: ${limitNames().join(', ')})`);
-    const name = v.slice(0, eq).trim();
-    const raw = v.slice(eq + 1).trim();
-    out[name] = /^\d+$/.test(raw) ? Number(raw) : name.endsWith('Ms') ? parseDuration(raw) : Number.NaN;
-    if (Number.isNaN(out[name]))
-      throw new UsageError(
-        `--limit ${name} needs a whole number${name.endsWith('Ms') ? ' or a duration such as 30d' : ''}`,
-      );
+    if (eq <= 0) throw new UsageError(`--limit takes name=value (e.g. max_series=50000), got "${v}"`);
+    out[v.slice(0, eq).trim()] = v.slice(eq + 1).trim();
   }
   return out;
 }

@@ -1,7 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { effectiveLimits, type EffectiveLimits, type TenantLimits } from '../limits.ts';
 import type { DecommissionResult, Tenant, TenantStatus } from '../store.ts';
-import { validateDisplayName, validateLimitOverrides, validateSlug } from '../validation.ts';
+import {
+  resolveLimitName,
+  validateDisplayName,
+  validateLimitOverrides,
+  validateSlug,
+} from '../validation.ts';
 import { defaultLimits, requireTenant, type ServiceContext } from './context.ts';
 
 export interface CreateTenantInput {
@@ -80,11 +85,11 @@ export async function updateTenant(
   const tenant = await requireTenant(ctx, slug);
   let limitOverrides: Partial<TenantLimits> | undefined;
   if (input.setLimits !== undefined || input.unsetLimits !== undefined) {
-    const merged: Record<string, unknown> = { ...tenant.limitOverrides, ...(input.setLimits ?? {}) };
-    for (const name of input.unsetLimits ?? []) {
-      validateLimitOverrides({ [name]: 0 }); // rejects unknown names with the list of valid ones
-      delete merged[name];
-    }
+    const merged: Record<string, unknown> = {
+      ...tenant.limitOverrides,
+      ...validateLimitOverrides(input.setLimits ?? {}),
+    };
+    for (const name of input.unsetLimits ?? []) delete merged[resolveLimitName(name)];
     limitOverrides = validateLimitOverrides(merged);
   }
   const updated = await ctx.store.updateTenant(

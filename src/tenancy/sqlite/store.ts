@@ -1096,6 +1096,7 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
         headers: (JSON.parse(r.headers) as StoredHeader[]).map((h) => ({
           name: h.name,
           value: h.secret ? this.#box.open(h.sealed!, headerContext(tenantId, h.name)) : (h.value ?? ''),
+          secret: h.secret,
         })),
       })),
     );

@@ -47,9 +47,9 @@ test('tenant commands: --json parses, bad input states the rule, duplicates say 
         '--name',
         'Acme Inc',
         '--limit',
-        'maxSeries=5000',
+        'max_series=5000',
         '--limit',
-        'retentionMs=30d',
+        'retention=30d',
         '--json',
       ]),
     );
@@ -69,7 +69,10 @@ test('tenant commands: --json parses, bad input states the rule, duplicates say 
     assert.deepEqual(JSON.parse(dup.stderr), { error: 'tenant "acme" already exists', status: 409 });
     const unknownLimit = await cli(['tenant', 'create', 'beta', '--limit', 'bogus=1']);
     assert.equal(unknownLimit.code, 2);
-    assert.match(unknownLimit.stderr, /unknown limit "bogus": limits are ingestionRate/);
+    assert.match(
+      unknownLimit.stderr,
+      /unknown limit "bogus": limits are ingestion_rate, ingestion_burst, max_series/,
+    );
 
     assert.deepEqual(
       (await json<any[]>(cli(['tenant', 'list', '--json']))).map((x) => x.slug),
@@ -80,8 +83,19 @@ test('tenant commands: --json parses, bad input states the rule, duplicates say 
     assert.equal((await cli(['tenant', 'show', 'nope'])).code, 1);
     assert.match((await cli(['tenant', 'show', 'nope'])).stderr, /tenant "nope" not found/);
 
-    const upd = await json(cli(['tenant', 'update', 'acme', '--unset-limit', 'maxSeries', '--json']));
-    assert.deepEqual(upd.limitOverrides, { retentionMs: 30 * 86_400_000 });
+    const upd = await json(
+      cli([
+        'tenant',
+        'update',
+        'acme',
+        '--unset-limit',
+        'maxSeries',
+        '--limit',
+        'ingestionRate=777',
+        '--json',
+      ]),
+    );
+    assert.deepEqual(upd.limitOverrides, { retentionMs: 30 * 86_400_000, ingestionRate: 777 });
     assert.equal((await json(cli(['tenant', 'suspend', 'acme', '--json']))).status, 'suspended');
     assert.equal((await json(cli(['tenant', 'resume', 'acme', '--json']))).status, 'active');
     const refused = await cli(['tenant', 'delete', 'acme']);

@@ -304,8 +304,8 @@ test('endpoints: secret header values are never listed, kept on update, decrypte
     const [probe] = await p.store.listEndpointsForProbing(t.id);
     assert.equal(probe?.intervalSeconds, 30);
     assert.deepEqual(probe?.headers, [
-      { name: 'Authorization', value: 'Bearer s3cr3t-value' },
-      { name: 'X-Env', value: 'prod' },
+      { name: 'Authorization', value: 'Bearer s3cr3t-value', secret: true },
+      { name: 'X-Env', value: 'prod', secret: false },
     ]);
     await assert.rejects(
       addEndpoint(p.ctx, 'acme', { name: 'api', url: 'https://x.example/' }),
