@@ -546,7 +546,13 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
     return this.#write(() => {
       const before = this.#credential(scope, clientId);
       if (!before || before.revokedAt !== null) return before;
-      this.#run('UPDATE credentials SET revoked_at = ? WHERE client_id = ?', this.#now(), clientId);
+      const { where, params } = this.#scopeWhere(scope);
+      this.#run(
+        `UPDATE credentials AS c SET revoked_at = ? WHERE ${where} AND c.client_id = ?`,
+        this.#now(),
+        ...params,
+        clientId,
+      );
       this.#audit(by, `${auditNoun(before.kind)}.revoke`, before.tenantId, clientId, { name: before.name });
       return this.#credential(scope, clientId);
     });
@@ -564,16 +570,17 @@ export class SqliteControlPlaneStore implements ControlPlaneStore {
       if (before.revokedAt !== null)
         throw new ConflictError(`credential ${clientId} is revoked and cannot be rotated`);
       const graceUntil = toMs(rotation.previousValidUntil);
-      const now = this.#now();
+      const { where, params } = this.#scopeWhere(scope);
       this.#run(
-        `UPDATE credentials SET
+        `UPDATE credentials AS c SET
            previous_secret_hash = CASE WHEN ? IS NULL THEN NULL ELSE secret_hash END,
            previous_valid_until = ?, secret_hash = ?, rotated_at = ?
-         WHERE client_id = ?`,
+         WHERE ${where} AND c.client_id = ?`,
         graceUntil,
         graceUntil,
         rotation.secretHash,
-        now,
+        this.#now(),
+        ...params,
         clientId,
       );
       this.#audit(by, `${auditNoun(before.kind)}.rotate`, before.tenantId, clientId, {

@@ -24,12 +24,15 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(authOptions: { failureLimit?: number } = {}): Promise<Harness> {
+async function harness(
+  authOptions: { failureLimit?: number } = {},
+  logTo?: { write(line: string): void },
+): Promise<Harness> {
   const plane = await openTestPlane();
   const auth = createRequestAuthenticator(plane.store, { hasher: plane.hasher, ...authOptions });
   const admin = await createCredential(plane.ctx, 'admin', undefined, { name: 'test' });
   const decommissioned: number[] = [];
-  const app = Fastify();
+  const app = logTo ? Fastify({ logger: { level: 'trace', stream: logTo } }) : Fastify();
   await app.register(adminApiRoutes, {
     store: plane.store,
     hasher: plane.hasher,
@@ -274,6 +277,36 @@ test('a store that cannot answer gives 503 with Retry-After', async () => {
     const r = await h.call('GET', '/tenants');
     assert.equal(r.status, 503);
     assert.ok(Number(r.headers['retry-after']) > 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('nothing the server logs contains a secret', async () => {
+  let logs = '';
+  const h = await harness({}, { write: (line) => (logs += line) });
+  try {
+    await h.call('POST', '/tenants', { slug: 'acme' });
+    const srv = await h.call('POST', '/tenants/acme/servers', { name: 'svr01' });
+    const key = await h.call('POST', '/tenants/acme/apikeys', {});
+    const user = await h.call('POST', '/users', { email: 'a@acme.example' });
+    const wrong = 'W'.repeat(43);
+    await h.call('GET', '/tenants', undefined, {
+      headers: { authorization: `Bearer ${h.adminId}.${wrong}` },
+    });
+    await h.call('GET', '/tenants', undefined, {
+      headers: { authorization: `Bearer ${srv.body.token.token}` },
+    });
+    assert.ok(logs.length > 0, 'the logger wrote nothing');
+    for (const s of [
+      h.adminToken.split('.')[1]!,
+      srv.body.token.secret,
+      key.body.secret,
+      user.body.generatedPassword,
+      wrong,
+    ]) {
+      assert.ok(!logs.includes(s), 'a secret appeared in the log');
+    }
   } finally {
     await h.close();
   }
