@@ -12,7 +12,14 @@ import type { ConformanceQuery } from './queries.ts';
 export interface Case {
   readonly query: string;
   readonly mode: string;
+  /** Which storage Irin's engine read from. */
+  readonly backend: string;
   readonly diff?: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly querier: Querier;
 }
 
 export interface Evaluation {
@@ -100,26 +107,28 @@ export function evaluationsFor(index: number, t0: number): Evaluation[] {
 
 export async function runConformance(
   prom: PrometheusServer,
-  querier: Querier,
+  backends: readonly Backend[],
   queries: readonly ConformanceQuery[],
   t0: number,
 ): Promise<Case[]> {
   const engine = new PromqlEngine();
   const cases: Case[] = [];
   for (let i = 0; i < queries.length; i++) {
-    const { query: template, ordered } = queries[i]!;
+    const { query: template, ordered, instantOnly } = queries[i]!;
     const query = expandQuery(template, t0);
-    const evaluations = evaluationsFor(i, t0);
+    const evaluations = evaluationsFor(i, t0).filter((e) => !instantOnly || e.kind === 'instant');
     // Prometheus answers concurrently; Irin's engine runs one evaluation at a time.
     const expectedAll = await Promise.all(evaluations.map((e) => prometheusOutcome(prom, query, e)));
     for (const [k, e] of evaluations.entries()) {
       const expected = expectedAll[k]!;
-      const actual = await irinOutcome(engine, querier, query, e);
-      const diff = compareOutcomes(expected, actual, Boolean(ordered) && e.kind === 'instant');
-      cases.push({ query: template, mode: describe(e, t0), ...(diff ? { diff } : {}) });
+      for (const { name, querier } of backends) {
+        const actual = await irinOutcome(engine, querier, query, e);
+        const diff = compareOutcomes(expected, actual, Boolean(ordered) && e.kind === 'instant');
+        cases.push({ query: template, mode: describe(e, t0), backend: name, ...(diff ? { diff } : {}) });
+      }
     }
     const diff = await compareFormatting(prom, query);
-    cases.push({ query: template, mode: 'format_query', ...(diff ? { diff } : {}) });
+    cases.push({ query: template, mode: 'format_query', backend: 'parser', ...(diff ? { diff } : {}) });
   }
   return cases;
 }

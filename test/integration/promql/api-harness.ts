@@ -76,7 +76,8 @@ export async function buildApiApp(opts: HarnessOptions = {}): Promise<Harness> {
     async authenticateRead(request: FastifyRequest): Promise<ReadPrincipal> {
       let auth = request.headers.authorization ?? '';
       // Basic auth carries the key as the password (what promtool sends for http://user:key@host/).
-      if (auth.startsWith('Basic ')) auth = `Bearer ${Buffer.from(auth.slice(6), 'base64').toString().split(':')[1] ?? ''}`;
+      if (auth.startsWith('Basic '))
+        auth = `Bearer ${Buffer.from(auth.slice(6), 'base64').toString().split(':')[1] ?? ''}`;
       if (auth === 'Bearer push-acme') throw new CredentialError(403, 'a push token cannot read');
       if (auth === 'Bearer throttled') throw new CredentialError(429, 'too many failed attempts', 7);
       const m = /^Bearer read-(\w+)$/.exec(auth);

@@ -25,7 +25,13 @@ describe('promtool against the Prometheus API', { skip }, () => {
 
   it('runs an instant query with the key as basic-auth password', async () => {
     const url = base.replace('http://', 'http://apikey:read-acme@');
-    const { stdout } = await run(PROMTOOL, ['query', 'instant', `--time=${(T0 + 1_800_000) / 1000}`, url, 'sum by (job) (rate(http_requests_total[5m]))']);
+    const { stdout } = await run(PROMTOOL, [
+      'query',
+      'instant',
+      `--time=${(T0 + 1_800_000) / 1000}`,
+      url,
+      'sum by (job) (rate(http_requests_total[5m]))',
+    ]);
     assert.match(stdout, /\{job="api"\} => 0\.2 @\[1700001800\]/);
   });
 
