@@ -28,7 +28,10 @@ const HOUR = 3_600_000;
 const T0 = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR;
 
 function servers(n: number): ServerWorkload[] {
-  return Array.from({ length: n }, (_, i) => new ServerWorkload({ instance: `srv-${i}:9100`, job: 'node', tenant: 'bench' }, i + 1));
+  return Array.from(
+    { length: n },
+    (_, i) => new ServerWorkload({ instance: `srv-${i}:9100`, job: 'node', tenant: 'bench' }, i + 1),
+  );
 }
 
 /** One remote-write-like request per server for scrape `step`. */
@@ -105,12 +108,16 @@ try {
     await Promise.all(inflight.splice(0));
     appendMs += performance.now() - a0;
     const cpu = process.cpuUsage(cpu0);
-    report(`series: ${fmt(db.headStats().series)} (${SERVERS} servers x ${ws[0]!.size}), ${HOURS} h of 15 s samples = ${fmt(samples)} samples`);
+    report(
+      `series: ${fmt(db.headStats().series)} (${SERVERS} servers x ${ws[0]!.size}), ${HOURS} h of 15 s samples = ${fmt(samples)} samples`,
+    );
     report(
       `append: ${fmt(samples / (appendMs / 1000))} samples/s wall (${fmt(appendMs)} ms incl. waiting for WAL fsync; generator ${fmt(genMs)} ms not counted); ` +
         `synchronous append CPU ${fmt((appendCpuUs * 1000) / samples)} ns/sample = ${fmt(samples / (appendCpuUs / 1e6))} samples/s per core`,
     );
-    report(`maintenance (head cuts, compaction) during the run: ${fmt(maintainMs)} ms; process CPU ${fmt((cpu.user + cpu.system) / 1000)} ms`);
+    report(
+      `maintenance (head cuts, compaction) during the run: ${fmt(maintainMs)} ms; process CPU ${fmt((cpu.user + cpu.system) / 1000)} ms`,
+    );
     // let the last windows complete: cut the rest of the head by moving time forward
     const m0 = performance.now();
     await db.maintain();

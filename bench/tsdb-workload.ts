@@ -33,7 +33,8 @@ interface SeriesSpec {
 
 function specs(): SeriesSpec[] {
   const out: SeriesSpec[] = [];
-  const add = (name: string, labels: Record<string, string>, kind: Kind) => out.push({ labels: { __name__: name, ...labels }, kind });
+  const add = (name: string, labels: Record<string, string>, kind: Kind) =>
+    out.push({ labels: { __name__: name, ...labels }, kind });
   const modes: [string, number, number][] = [
     ['idle', 0.85, 0],
     ['iowait', 0.01, 0.3],
@@ -50,42 +51,129 @@ function specs(): SeriesSpec[] {
     }
     add('node_cpu_guest_seconds_total', { cpu: String(cpu), mode: 'nice' }, { k: 'const', v: 0 });
     add('node_cpu_guest_seconds_total', { cpu: String(cpu), mode: 'user' }, { k: 'const', v: 0 });
-    add('node_cpu_scaling_frequency_hertz', { cpu: String(cpu) }, { k: 'gauge', min: 8e8, max: 3.6e9, step: 4e8, quantum: 1000 });
+    add(
+      'node_cpu_scaling_frequency_hertz',
+      { cpu: String(cpu) },
+      { k: 'gauge', min: 8e8, max: 3.6e9, step: 4e8, quantum: 1000 },
+    );
     add('node_cpu_scaling_frequency_max_hertz', { cpu: String(cpu) }, { k: 'const', v: 3.6e9 });
     add('node_cpu_scaling_frequency_min_hertz', { cpu: String(cpu) }, { k: 'const', v: 8e8 });
-    add('node_softnet_processed_total', { cpu: String(cpu) }, { k: 'counter', rate: 300, decimals: 0, pIdle: 0 });
+    add(
+      'node_softnet_processed_total',
+      { cpu: String(cpu) },
+      { k: 'counter', rate: 300, decimals: 0, pIdle: 0 },
+    );
     add('node_softnet_dropped_total', { cpu: String(cpu) }, { k: 'const', v: 0 });
-    add('node_softnet_times_squeezed_total', { cpu: String(cpu) }, { k: 'counter', rate: 0.01, decimals: 0, pIdle: 0.9 });
+    add(
+      'node_softnet_times_squeezed_total',
+      { cpu: String(cpu) },
+      { k: 'counter', rate: 0.01, decimals: 0, pIdle: 0.9 },
+    );
     for (const type of ['LOC', 'RES', 'CAL', 'TLB', 'NMI', 'PMI']) {
-      add('node_interrupts_total', { cpu: String(cpu), type }, type === 'LOC' ? { k: 'counter', rate: 250, decimals: 0, pIdle: 0 } : { k: 'counter', rate: 2, decimals: 0, pIdle: 0.5 });
+      add(
+        'node_interrupts_total',
+        { cpu: String(cpu), type },
+        type === 'LOC'
+          ? { k: 'counter', rate: 250, decimals: 0, pIdle: 0 }
+          : { k: 'counter', rate: 2, decimals: 0, pIdle: 0.5 },
+      );
     }
   }
-  const memGauges = ['MemFree', 'MemAvailable', 'Buffers', 'Cached', 'Active', 'Inactive', 'Active_anon', 'Inactive_anon', 'Active_file', 'Inactive_file', 'Dirty', 'Writeback', 'AnonPages', 'Mapped', 'Shmem', 'Slab', 'SReclaimable', 'SUnreclaim', 'KernelStack', 'PageTables', 'Committed_AS', 'VmallocUsed', 'SwapFree', 'SwapCached'];
+  const memGauges = [
+    'MemFree',
+    'MemAvailable',
+    'Buffers',
+    'Cached',
+    'Active',
+    'Inactive',
+    'Active_anon',
+    'Inactive_anon',
+    'Active_file',
+    'Inactive_file',
+    'Dirty',
+    'Writeback',
+    'AnonPages',
+    'Mapped',
+    'Shmem',
+    'Slab',
+    'SReclaimable',
+    'SUnreclaim',
+    'KernelStack',
+    'PageTables',
+    'Committed_AS',
+    'VmallocUsed',
+    'SwapFree',
+    'SwapCached',
+  ];
   for (const m of memGauges) {
     add(`node_memory_${m}_bytes`, {}, { k: 'gauge', min: 1e8, max: 8e9, step: 4096 * 64, quantum: 4096 });
   }
-  for (const m of ['MemTotal', 'SwapTotal', 'CommitLimit', 'VmallocTotal', 'HugePages_Total', 'Hugepagesize', 'DirectMap4k', 'DirectMap2M', 'DirectMap1G', 'Unevictable', 'Mlocked', 'Bounce', 'NFS_Unstable', 'HardwareCorrupted']) {
+  for (const m of [
+    'MemTotal',
+    'SwapTotal',
+    'CommitLimit',
+    'VmallocTotal',
+    'HugePages_Total',
+    'Hugepagesize',
+    'DirectMap4k',
+    'DirectMap2M',
+    'DirectMap1G',
+    'Unevictable',
+    'Mlocked',
+    'Bounce',
+    'NFS_Unstable',
+    'HardwareCorrupted',
+  ]) {
     add(`node_memory_${m}_bytes`, {}, { k: 'const', v: m === 'MemTotal' ? 16_766_169_088 : 4096 * 1000 });
   }
   for (const device of ['eth0', 'eth1', 'lo', 'docker0']) {
     for (const dir of ['receive', 'transmit']) {
-      add(`node_network_${dir}_bytes_total`, { device }, { k: 'counter', rate: device === 'eth1' ? 0 : 120_000, decimals: 0, pIdle: 0 });
-      add(`node_network_${dir}_packets_total`, { device }, { k: 'counter', rate: device === 'eth1' ? 0 : 150, decimals: 0, pIdle: 0 });
-      for (const c of ['errs', 'drop', 'fifo', 'frame', 'compressed', 'multicast']) add(`node_network_${dir}_${c}_total`, { device }, { k: 'const', v: 0 });
+      add(
+        `node_network_${dir}_bytes_total`,
+        { device },
+        { k: 'counter', rate: device === 'eth1' ? 0 : 120_000, decimals: 0, pIdle: 0 },
+      );
+      add(
+        `node_network_${dir}_packets_total`,
+        { device },
+        { k: 'counter', rate: device === 'eth1' ? 0 : 150, decimals: 0, pIdle: 0 },
+      );
+      for (const c of ['errs', 'drop', 'fifo', 'frame', 'compressed', 'multicast'])
+        add(`node_network_${dir}_${c}_total`, { device }, { k: 'const', v: 0 });
     }
     add('node_network_up', { device }, { k: 'const', v: 1 });
     add('node_network_mtu_bytes', { device }, { k: 'const', v: 1500 });
     add('node_network_speed_bytes', { device }, { k: 'const', v: 125_000_000 });
-    add('node_network_info', { device, address: `02:42:ac:11:00:0${device.length}`, operstate: 'up' }, { k: 'const', v: 1 });
+    add(
+      'node_network_info',
+      { device, address: `02:42:ac:11:00:0${device.length}`, operstate: 'up' },
+      { k: 'const', v: 1 },
+    );
   }
   for (const device of ['nvme0n1', 'sda', 'dm-0', 'dm-1']) {
     add('node_disk_reads_completed_total', { device }, { k: 'counter', rate: 5, decimals: 0, pIdle: 0.3 });
     add('node_disk_writes_completed_total', { device }, { k: 'counter', rate: 40, decimals: 0, pIdle: 0.05 });
     add('node_disk_read_bytes_total', { device }, { k: 'counter', rate: 40_000, decimals: 0, pIdle: 0.3 });
-    add('node_disk_written_bytes_total', { device }, { k: 'counter', rate: 400_000, decimals: 0, pIdle: 0.05 });
-    add('node_disk_io_time_seconds_total', { device }, { k: 'counter', rate: 0.02, decimals: 3, pIdle: 0.05 });
-    add('node_disk_read_time_seconds_total', { device }, { k: 'counter', rate: 0.004, decimals: 3, pIdle: 0.3 });
-    add('node_disk_write_time_seconds_total', { device }, { k: 'counter', rate: 0.05, decimals: 3, pIdle: 0.05 });
+    add(
+      'node_disk_written_bytes_total',
+      { device },
+      { k: 'counter', rate: 400_000, decimals: 0, pIdle: 0.05 },
+    );
+    add(
+      'node_disk_io_time_seconds_total',
+      { device },
+      { k: 'counter', rate: 0.02, decimals: 3, pIdle: 0.05 },
+    );
+    add(
+      'node_disk_read_time_seconds_total',
+      { device },
+      { k: 'counter', rate: 0.004, decimals: 3, pIdle: 0.3 },
+    );
+    add(
+      'node_disk_write_time_seconds_total',
+      { device },
+      { k: 'counter', rate: 0.05, decimals: 3, pIdle: 0.05 },
+    );
     add('node_disk_io_now', { device }, { k: 'gauge', min: 0, max: 8, step: 1, quantum: 1 });
     add('node_disk_reads_merged_total', { device }, { k: 'counter', rate: 0.5, decimals: 0, pIdle: 0.6 });
     add('node_disk_writes_merged_total', { device }, { k: 'counter', rate: 10, decimals: 0, pIdle: 0.1 });
@@ -101,35 +189,130 @@ function specs(): SeriesSpec[] {
   ] as const) {
     const l = { mountpoint, device, fstype };
     add('node_filesystem_size_bytes', l, { k: 'const', v: 4096 * 25_000_000 });
-    add('node_filesystem_avail_bytes', l, { k: 'gauge', min: 4096 * 1e6, max: 4096 * 2e7, step: 4096 * 20, quantum: 4096 });
-    add('node_filesystem_free_bytes', l, { k: 'gauge', min: 4096 * 1e6, max: 4096 * 2e7, step: 4096 * 20, quantum: 4096 });
+    add('node_filesystem_avail_bytes', l, {
+      k: 'gauge',
+      min: 4096 * 1e6,
+      max: 4096 * 2e7,
+      step: 4096 * 20,
+      quantum: 4096,
+    });
+    add('node_filesystem_free_bytes', l, {
+      k: 'gauge',
+      min: 4096 * 1e6,
+      max: 4096 * 2e7,
+      step: 4096 * 20,
+      quantum: 4096,
+    });
     add('node_filesystem_files', l, { k: 'const', v: 6_553_600 });
     add('node_filesystem_files_free', l, { k: 'gauge', min: 5e6, max: 6.5e6, step: 30, quantum: 1 });
     add('node_filesystem_readonly', l, { k: 'const', v: 0 });
     add('node_filesystem_device_error', l, { k: 'const', v: 0 });
   }
-  for (const n of ['1', '5', '15']) add(`node_load${n}`, {}, { k: 'gauge', min: 0, max: 8, step: 0.2, quantum: 0.01 });
+  for (const n of ['1', '5', '15'])
+    add(`node_load${n}`, {}, { k: 'gauge', min: 0, max: 8, step: 0.2, quantum: 0.01 });
   for (let i = 0; i < 6; i++) {
-    add('node_hwmon_temp_celsius', { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` }, { k: 'gauge', min: 30, max: 90, step: 2, quantum: 1 });
-    add('node_hwmon_temp_crit_celsius', { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` }, { k: 'const', v: 100 });
-    add('node_hwmon_temp_max_celsius', { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` }, { k: 'const', v: 84 });
+    add(
+      'node_hwmon_temp_celsius',
+      { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` },
+      { k: 'gauge', min: 30, max: 90, step: 2, quantum: 1 },
+    );
+    add(
+      'node_hwmon_temp_crit_celsius',
+      { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` },
+      { k: 'const', v: 100 },
+    );
+    add(
+      'node_hwmon_temp_max_celsius',
+      { chip: 'platform_coretemp_0', sensor: `temp${i + 1}` },
+      { k: 'const', v: 84 },
+    );
   }
-  const collectors = ['arp', 'bcache', 'bonding', 'btrfs', 'conntrack', 'cpu', 'cpufreq', 'diskstats', 'dmi', 'edac', 'entropy', 'fibrechannel', 'filefd', 'filesystem', 'hwmon', 'infiniband', 'ipvs', 'loadavg', 'mdadm', 'meminfo', 'netclass', 'netdev', 'netstat', 'nfs', 'nfsd', 'nvme', 'os', 'powersupplyclass', 'pressure', 'rapl', 'schedstat', 'selinux', 'sockstat', 'softnet', 'stat', 'tapestats', 'textfile', 'thermal_zone', 'time', 'timex', 'udp_queues', 'uname', 'vmstat', 'xfs', 'zfs'];
+  const collectors = [
+    'arp',
+    'bcache',
+    'bonding',
+    'btrfs',
+    'conntrack',
+    'cpu',
+    'cpufreq',
+    'diskstats',
+    'dmi',
+    'edac',
+    'entropy',
+    'fibrechannel',
+    'filefd',
+    'filesystem',
+    'hwmon',
+    'infiniband',
+    'ipvs',
+    'loadavg',
+    'mdadm',
+    'meminfo',
+    'netclass',
+    'netdev',
+    'netstat',
+    'nfs',
+    'nfsd',
+    'nvme',
+    'os',
+    'powersupplyclass',
+    'pressure',
+    'rapl',
+    'schedstat',
+    'selinux',
+    'sockstat',
+    'softnet',
+    'stat',
+    'tapestats',
+    'textfile',
+    'thermal_zone',
+    'time',
+    'timex',
+    'udp_queues',
+    'uname',
+    'vmstat',
+    'xfs',
+    'zfs',
+  ];
   for (const collector of collectors) {
     add('node_scrape_collector_duration_seconds', { collector }, { k: 'noise', scale: 0.002, digits: 9 });
     add('node_scrape_collector_success', { collector }, { k: 'const', v: 1 });
   }
   for (let i = 0; i < 90; i++) {
-    add(`node_vmstat_field_${i}`, {}, i % 3 === 0 ? { k: 'const', v: i * 1000 } : { k: 'counter', rate: 10 ** (i % 5), decimals: 0, pIdle: 0.2 });
+    add(
+      `node_vmstat_field_${i}`,
+      {},
+      i % 3 === 0
+        ? { k: 'const', v: i * 1000 }
+        : { k: 'counter', rate: 10 ** (i % 5), decimals: 0, pIdle: 0.2 },
+    );
   }
   for (let i = 0; i < 70; i++) {
-    add(`node_netstat_field_${i}`, {}, i % 2 === 0 ? { k: 'const', v: 0 } : { k: 'counter', rate: 10 ** (i % 4), decimals: 0, pIdle: 0.3 });
+    add(
+      `node_netstat_field_${i}`,
+      {},
+      i % 2 === 0 ? { k: 'const', v: 0 } : { k: 'counter', rate: 10 ** (i % 4), decimals: 0, pIdle: 0.3 },
+    );
   }
-  for (const s of ['TCP_alloc', 'TCP_inuse', 'TCP_tw', 'UDP_inuse', 'sockets_used', 'TCP_mem', 'UDP_mem', 'FRAG_inuse', 'RAW_inuse']) {
+  for (const s of [
+    'TCP_alloc',
+    'TCP_inuse',
+    'TCP_tw',
+    'UDP_inuse',
+    'sockets_used',
+    'TCP_mem',
+    'UDP_mem',
+    'FRAG_inuse',
+    'RAW_inuse',
+  ]) {
     add(`node_sockstat_${s}`, {}, { k: 'gauge', min: 0, max: 2000, step: 5, quantum: 1 });
   }
   for (const r of ['cpu', 'io', 'memory']) {
-    add(`node_pressure_${r}_waiting_seconds_total`, {}, { k: 'counter', rate: 0.01, decimals: 6, pIdle: 0.3 });
+    add(
+      `node_pressure_${r}_waiting_seconds_total`,
+      {},
+      { k: 'counter', rate: 0.01, decimals: 6, pIdle: 0.3 },
+    );
   }
   add('node_context_switches_total', {}, { k: 'counter', rate: 8000, decimals: 0, pIdle: 0 });
   add('node_intr_total', {}, { k: 'counter', rate: 5000, decimals: 0, pIdle: 0 });
@@ -143,19 +326,41 @@ function specs(): SeriesSpec[] {
   add('node_time_seconds', {}, { k: 'counter', rate: 1, decimals: 6, pIdle: 0 });
   add('node_timex_offset_seconds', {}, { k: 'noise', scale: 0.0001, digits: 6 });
   add('node_timex_sync_status', {}, { k: 'const', v: 1 });
-  add('node_uname_info', { sysname: 'Linux', release: '6.1.0-18-amd64', machine: 'x86_64', nodename: 'srv' }, { k: 'const', v: 1 });
+  add(
+    'node_uname_info',
+    { sysname: 'Linux', release: '6.1.0-18-amd64', machine: 'x86_64', nodename: 'srv' },
+    { k: 'const', v: 1 },
+  );
   add('node_os_info', { id: 'debian', version_id: '12', name: 'Debian GNU/Linux' }, { k: 'const', v: 1 });
-  for (const g of ['go_goroutines', 'go_threads', 'process_open_fds']) add(g, {}, { k: 'gauge', min: 5, max: 30, step: 1, quantum: 1 });
-  for (const g of ['go_memstats_alloc_bytes', 'go_memstats_heap_alloc_bytes', 'go_memstats_heap_inuse_bytes', 'go_memstats_stack_inuse_bytes', 'process_resident_memory_bytes', 'process_virtual_memory_bytes']) {
+  for (const g of ['go_goroutines', 'go_threads', 'process_open_fds'])
+    add(g, {}, { k: 'gauge', min: 5, max: 30, step: 1, quantum: 1 });
+  for (const g of [
+    'go_memstats_alloc_bytes',
+    'go_memstats_heap_alloc_bytes',
+    'go_memstats_heap_inuse_bytes',
+    'go_memstats_stack_inuse_bytes',
+    'process_resident_memory_bytes',
+    'process_virtual_memory_bytes',
+  ]) {
     add(g, {}, { k: 'gauge', min: 2e6, max: 4e7, step: 8192 * 16, quantum: 8192 });
   }
-  for (const c of ['go_memstats_alloc_bytes_total', 'go_memstats_mallocs_total', 'go_memstats_frees_total', 'go_gc_duration_seconds_count']) {
+  for (const c of [
+    'go_memstats_alloc_bytes_total',
+    'go_memstats_mallocs_total',
+    'go_memstats_frees_total',
+    'go_gc_duration_seconds_count',
+  ]) {
     add(c, {}, { k: 'counter', rate: c.includes('bytes') ? 200_000 : 500, decimals: 0, pIdle: 0 });
   }
-  for (const q of ['0', '0.25', '0.5', '0.75', '1']) add('go_gc_duration_seconds', { quantile: q }, { k: 'noise', scale: 0.0001, digits: 8 });
+  for (const q of ['0', '0.25', '0.5', '0.75', '1'])
+    add('go_gc_duration_seconds', { quantile: q }, { k: 'noise', scale: 0.0001, digits: 8 });
   add('process_cpu_seconds_total', {}, { k: 'counter', rate: 0.005, decimals: 2, pIdle: 0.3 });
   add('process_start_time_seconds', {}, { k: 'const', v: 1_699_000_123.45 });
-  add('promhttp_metric_handler_requests_total', { code: '200' }, { k: 'counter', rate: 1 / 15, decimals: 0, pIdle: 0 });
+  add(
+    'promhttp_metric_handler_requests_total',
+    { code: '200' },
+    { k: 'counter', rate: 1 / 15, decimals: 0, pIdle: 0 },
+  );
   add('up', {}, { k: 'const', v: 1 });
   add('scrape_duration_seconds', {}, { k: 'noise', scale: 0.03, digits: 9 });
   add('scrape_samples_scraped', {}, { k: 'const', v: 600 });
@@ -182,7 +387,13 @@ export class ServerWorkload {
     for (let i = 0; i < all.length; i++) {
       const k = this.kinds[i]!;
       this.values[i] =
-        k.k === 'const' ? k.v : k.k === 'counter' ? round(this.rnd() * k.rate * 86_400 * 30, k.decimals) : k.k === 'gauge' ? quantize(k.min + this.rnd() * (k.max - k.min), k.quantum) : 0;
+        k.k === 'const'
+          ? k.v
+          : k.k === 'counter'
+            ? round(this.rnd() * k.rate * 86_400 * 30, k.decimals)
+            : k.k === 'gauge'
+              ? quantize(k.min + this.rnd() * (k.max - k.min), k.quantum)
+              : 0;
     }
     this.step();
   }

@@ -267,7 +267,9 @@ export class BlockReader implements IndexReader {
       const chunksStat = await fsp.stat(join(dir, 'chunks')).catch(() => undefined);
       if (!chunksStat) throw new BlockCorruptError('chunks file is missing');
       if (chunksStat.size !== meta.chunks.bytes) {
-        throw new BlockCorruptError(`chunks file has ${chunksStat.size} bytes, meta.json says ${meta.chunks.bytes}`);
+        throw new BlockCorruptError(
+          `chunks file has ${chunksStat.size} bytes, meta.json says ${meta.chunks.bytes}`,
+        );
       }
       const index = await fsp.readFile(join(dir, 'index')).catch(() => undefined);
       if (!index) throw new BlockCorruptError('index file is missing');
@@ -287,13 +289,19 @@ export class BlockReader implements IndexReader {
 
   private parseIndex(index: Buffer, interner: StringInterner | undefined): void {
     if (index.length !== this.meta.index.bytes) {
-      throw new BlockCorruptError(`index file has ${index.length} bytes, meta.json says ${this.meta.index.bytes}`);
+      throw new BlockCorruptError(
+        `index file has ${index.length} bytes, meta.json says ${this.meta.index.bytes}`,
+      );
     }
-    if (index.length < INDEX_MAGIC.length + FOOTER_BYTES || !index.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) {
+    if (
+      index.length < INDEX_MAGIC.length + FOOTER_BYTES ||
+      !index.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)
+    ) {
       throw new BlockCorruptError('index file has a wrong magic number');
     }
     const footer = index.length - FOOTER_BYTES;
-    if (index.readUInt32LE(footer + 24) !== FOOTER_MAGIC) throw new BlockCorruptError('index footer is damaged');
+    if (index.readUInt32LE(footer + 24) !== FOOTER_MAGIC)
+      throw new BlockCorruptError('index footer is damaged');
     if (crc32(index.subarray(0, footer + 20)) !== index.readUInt32LE(footer + 20)) {
       throw new BlockCorruptError('index checksum mismatch');
     }
@@ -302,7 +310,12 @@ export class BlockReader implements IndexReader {
     const postingsOff = index.readUInt32LE(footer + 8);
     const tableOff = index.readUInt32LE(footer + 12);
     const numSeries = index.readUInt32LE(footer + 16);
-    if (!(symbolsOff <= seriesOff && seriesOff <= postingsOff && postingsOff <= tableOff && tableOff + numSeries * 4 === footer)) {
+    if (!(
+      symbolsOff <= seriesOff &&
+      seriesOff <= postingsOff &&
+      postingsOff <= tableOff &&
+      tableOff + numSeries * 4 === footer
+    )) {
       throw new BlockCorruptError('index section offsets are inconsistent');
     }
     const r = new ByteReader(index, symbolsOff, seriesOff);
@@ -390,7 +403,8 @@ export class BlockReader implements IndexReader {
     }
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (id < 0 || id >= this.seriesTable.length) throw new BlockCorruptError(`series id ${id} out of range`);
+      if (id < 0 || id >= this.seriesTable.length)
+        throw new BlockCorruptError(`series id ${id} out of range`);
       const [start, end] = this.seriesBounds(id);
       let r: ByteReader;
       if (batch) r = new ByteReader(buf!, start - base, end - base);
@@ -433,7 +447,12 @@ export class BlockReader implements IndexReader {
    * Reads chunks [from, to) of a series (contiguous in the file) with one read, verifying each
    * chunk's CRC; calls fn with the payload view.
    */
-  readChunks(s: BlockSeries, from: number, to: number, fn: (payload: Buffer, chunk: BlockSeries['chunks'][number]) => void): void {
+  readChunks(
+    s: BlockSeries,
+    from: number,
+    to: number,
+    fn: (payload: Buffer, chunk: BlockSeries['chunks'][number]) => void,
+  ): void {
     if (from >= to) return;
     const first = s.chunks[from]!;
     const last = s.chunks[to - 1]!;
@@ -470,7 +489,8 @@ export class BlockReader implements IndexReader {
       try {
         decodeChunk(payload, 0, payload.length, out.ts, out.vs, at, count);
       } catch (err) {
-        if (err instanceof ChunkCorruptError) throw new BlockCorruptError(`chunk at offset ${c.offset}: ${err.message}`);
+        if (err instanceof ChunkCorruptError)
+          throw new BlockCorruptError(`chunk at offset ${c.offset}: ${err.message}`);
         throw err;
       }
       out.n += count;

@@ -145,7 +145,9 @@ export class ByteReader {
 
   private need(n: number): void {
     if (this.pos + n > this.end) {
-      throw new CorruptionError(`unexpected end of data: need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos}`);
+      throw new CorruptionError(
+        `unexpected end of data: need ${n} bytes at offset ${this.pos}, have ${this.end - this.pos}`,
+      );
     }
   }
 

@@ -12,7 +12,17 @@
  *   the decimal path is only taken when m / 10^e reproduces every value exactly, and NaN
  *   (incl. the staleness marker's payload), ±Inf and -0 always go through XOR.
  */
-import { BitReader, bitLength, ctz32, unzigzag, writeBits, writeBits64, writeLP, writeUint, zigzag } from './bits.ts';
+import {
+  BitReader,
+  bitLength,
+  ctz32,
+  unzigzag,
+  writeBits,
+  writeBits64,
+  writeLP,
+  writeUint,
+  zigzag,
+} from './bits.ts';
 
 export const CHUNK_XOR = 1;
 export const CHUNK_PACKED = 2;
@@ -79,7 +89,14 @@ export const XV_PREV_LO = 1;
 export const XV_LEAD = 2;
 export const XV_TRAIL = 3;
 
-function writeXorValue(buf: Uint8Array, pos: number, hi: number, lo: number, st: Int32Array, b: number): number {
+function writeXorValue(
+  buf: Uint8Array,
+  pos: number,
+  hi: number,
+  lo: number,
+  st: Int32Array,
+  b: number,
+): number {
   const xh = (hi ^ st[b + XV_PREV_HI]!) | 0;
   const xl = (lo ^ st[b + XV_PREV_LO]!) | 0;
   st[b + XV_PREV_HI] = hi;
@@ -379,7 +396,13 @@ export function packedMaxBytes(n: number): number {
  * Encodes samples [start, start+n) (strictly increasing timestamps) as a CHUNK_PACKED payload
  * into `out` (zero-filled, at least packedMaxBytes(n) long). Returns the payload length.
  */
-export function encodePacked(ts: Float64Array, vs: Float64Array, start: number, n: number, out: Uint8Array): number {
+export function encodePacked(
+  ts: Float64Array,
+  vs: Float64Array,
+  start: number,
+  n: number,
+  out: Uint8Array,
+): number {
   if (n < 1 || n > MAX_CHUNK_SAMPLES) throw new RangeError(`chunk sample count ${n} out of range`);
   ensureScratch(n);
   out[0] = CHUNK_PACKED;
@@ -528,7 +551,8 @@ export function decodeChunk(
   count = chunkCount(buf, offset),
 ): number {
   if (count === 0) return 0;
-  if (length < CHUNK_HEADER_BYTES) throw new ChunkCorruptError(`chunk of ${length} bytes is shorter than its header`);
+  if (length < CHUNK_HEADER_BYTES)
+    throw new ChunkCorruptError(`chunk of ${length} bytes is shorter than its header`);
   const r = reader;
   r.reset(buf, (offset + CHUNK_HEADER_BYTES) * 8, (offset + length) * 8);
   const enc = buf[offset];

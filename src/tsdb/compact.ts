@@ -4,7 +4,14 @@
  * large block never stalls request handling for long.
  */
 import type { Labels } from '../model/labels.ts';
-import { BlockCorruptError, BlockWriter, type BlockMeta, type BlockReader, type BlockSeries, type ChunkRef } from './block.ts';
+import {
+  BlockCorruptError,
+  BlockWriter,
+  type BlockMeta,
+  type BlockReader,
+  type BlockSeries,
+  type ChunkRef,
+} from './block.ts';
 import { chunkCount, decodeChunk, encodePacked, packedMaxBytes } from './chunk.ts';
 import { headRecordChunks, type HeadCutSeries } from './head.ts';
 import { compareLabelSets } from './series-util.ts';
@@ -87,7 +94,8 @@ export class ChunkMerger {
     this.ts.set(ts.subarray(0, m));
     this.vs.set(vs.subarray(0, m));
     const out: ChunkRef[] = [];
-    for (let start = 0; start < m; start += this.maxSamples) out.push(this.encode(start, Math.min(this.maxSamples, m - start)));
+    for (let start = 0; start < m; start += this.maxSamples)
+      out.push(this.encode(start, Math.min(this.maxSamples, m - start)));
     return out;
   }
 
@@ -245,7 +253,7 @@ export function planCompaction(
   completeBefore: number,
 ): BlockMeta[] | undefined {
   const sorted = [...metas].sort((a, b) => a.minTime - b.minTime);
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let end = sorted[i]!.maxTime;
     let j = i + 1;
     while (j < sorted.length && sorted[j]!.minTime < end) end = Math.max(end, sorted[j++]!.maxTime);

@@ -15,11 +15,26 @@ import type { Matcher } from '../model/matchers.ts';
 import { BlockCorruptError, BlockReader, readBlockMeta, type BlockMeta } from './block.ts';
 import { ByteWriter, CorruptionError, type ByteReader } from './bytes.ts';
 import { loadValue, valueFromBits, valueHi, valueLo } from './chunk.ts';
-import { SourceBlockError, Slicer, compactBlocks, compactionRanges, planCompaction, writeHeadBlock } from './compact.ts';
+import {
+  SourceBlockError,
+  Slicer,
+  compactBlocks,
+  compactionRanges,
+  planCompaction,
+  writeHeadBlock,
+} from './compact.ts';
 import { Head, SERIES_STATE_F64_SLOTS, hashLabels } from './head.ts';
 import { silentLogger, type TsdbLogger } from './logger.ts';
 import { StringInterner, compareLabelSets, mergeSeriesData } from './series-util.ts';
-import type { AppendRequest, AppendResult, HeadStats, Querier, SampleRejection, SeriesData, TenantTsdb } from './types.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  HeadStats,
+  Querier,
+  SampleRejection,
+  SeriesData,
+  TenantTsdb,
+} from './types.ts';
 import {
   REC_SAMPLES,
   REC_SERIES,
@@ -126,14 +141,16 @@ export class Tsdb implements TenantTsdb {
     this.walDir = join(opts.dir, 'wal');
     this.blocksDir = join(opts.dir, 'blocks');
     this.blockDurationMs = opts.blockDurationMs ?? 2 * HOUR;
-    if (!(this.blockDurationMs >= 1000)) throw new RangeError(`blockDurationMs must be at least 1000, got ${this.blockDurationMs}`);
+    if (!(this.blockDurationMs >= 1000))
+      throw new RangeError(`blockDurationMs must be at least 1000, got ${this.blockDurationMs}`);
     this.log = opts.logger ?? silentLogger;
     this.logCtx = opts.tenant === undefined ? {} : { tenant: opts.tenant };
     this.now = opts.now ?? Date.now;
     this.retentionMs = opts.retentionMs ?? (() => 15 * DAY);
     this.oooWindowMs = opts.outOfOrderWindowMs ?? (() => 0);
     this.maxBlockDurationMs =
-      opts.maxBlockDurationMs ?? (() => Math.max(this.blockDurationMs, Math.min(DAY, this.retentionMs() / 10)));
+      opts.maxBlockDurationMs ??
+      (() => Math.max(this.blockDurationMs, Math.min(DAY, this.retentionMs() / 10)));
     this.blockChunkSamples = opts.blockChunkSamples ?? 480;
     this.head = new Head({ blockDurationMs: this.blockDurationMs, chunkSamples: opts.chunkSamples ?? 120 });
   }
@@ -231,7 +248,10 @@ export class Tsdb implements TenantTsdb {
       if (problem) {
         // checkpoints are renamed into place complete; a damaged one is reported, the rest used
         repaired.push({ file, ...problem });
-        this.log.error({ ...this.logCtx, file, ...problem }, 'tsdb: WAL checkpoint is damaged; using its readable part');
+        this.log.error(
+          { ...this.logCtx, file, ...problem },
+          'tsdb: WAL checkpoint is damaged; using its readable part',
+        );
       }
     }
 
@@ -308,7 +328,13 @@ export class Tsdb implements TenantTsdb {
     };
     if (records > 0) {
       this.log.info(
-        { ...this.logCtx, series: head.numSeries, samples, segments: toReplay.length, ms: Math.round(this.replayStats.durationMs) },
+        {
+          ...this.logCtx,
+          series: head.numSeries,
+          samples,
+          segments: toReplay.length,
+          ms: Math.round(this.replayStats.durationMs),
+        },
         'tsdb: WAL replayed',
       );
     }
@@ -319,7 +345,8 @@ export class Tsdb implements TenantTsdb {
   // ---- appending -------------------------------------------------------------------------------
 
   async append(request: AppendRequest): Promise<AppendResult> {
-    if (this.closed) throw new Error(`tsdb${this.opts.tenant ? ` of tenant ${this.opts.tenant}` : ''} is closed`);
+    if (this.closed)
+      throw new Error(`tsdb${this.opts.tenant ? ` of tenant ${this.opts.tenant}` : ''} is closed`);
     for (const s of request.series) {
       for (const smp of s.samples) {
         const t = smp.t;
@@ -339,7 +366,11 @@ export class Tsdb implements TenantTsdb {
     let appended = 0;
     let created = 0;
     const rejected: { labels: Labels; t: number; reason: SampleRejection }[] = [];
-    const rejectAll = (labels: Labels, samples: AppendRequest['series'][number]['samples'], reason: SampleRejection) => {
+    const rejectAll = (
+      labels: Labels,
+      samples: AppendRequest['series'][number]['samples'],
+      reason: SampleRejection,
+    ) => {
       for (const smp of samples) rejected.push({ labels, t: smp.t, reason });
     };
 
@@ -377,11 +408,13 @@ export class Tsdb implements TenantTsdb {
         if (t > last) {
           head.append(slot, t, hi, lo);
         } else if (t === last) {
-          if (!head.lastValueIs(slot, hi, lo)) rejected.push({ labels: s.labels, t, reason: 'duplicate_sample' });
+          if (!head.lastValueIs(slot, hi, lo))
+            rejected.push({ labels: s.labels, t, reason: 'duplicate_sample' });
           continue;
         } else if (ooo > 0 && t >= last - ooo) {
           const outcome = head.insert(slot, t, smp.v, hi, lo);
-          if (outcome === 'exists_different') rejected.push({ labels: s.labels, t, reason: 'duplicate_sample' });
+          if (outcome === 'exists_different')
+            rejected.push({ labels: s.labels, t, reason: 'duplicate_sample' });
           if (outcome !== 'inserted') continue;
         } else {
           rejected.push({ labels: s.labels, t, reason: 'out_of_order' });
@@ -548,7 +581,9 @@ export class Tsdb implements TenantTsdb {
     // From here on nothing may be added before maxt: the range is being persisted.
     this.minValidTime = Math.max(this.minValidTime, maxt);
     const series = this.head.chunksBefore(maxt);
-    const meta = await writeHeadBlock(this.blocksDir, series, mint, maxt, { maxChunkSamples: this.blockChunkSamples });
+    const meta = await writeHeadBlock(this.blocksDir, series, mint, maxt, {
+      maxChunkSamples: this.blockChunkSamples,
+    });
     if (meta) {
       const reader = await BlockReader.open(join(this.blocksDir, meta.id), this.interner);
       this.blocks.push(reader);
@@ -607,8 +642,10 @@ export class Tsdb implements TenantTsdb {
     await fsp.rename(tmp, path);
     await fsyncDir(this.walDir);
     const { segments, checkpoints } = await listWal(this.walDir);
-    for (const s of segments) if (s <= ended) await fsp.rm(join(this.walDir, segmentName(s)), { force: true });
-    for (const c of checkpoints) if (c < ended) await fsp.rm(join(this.walDir, checkpointName(c)), { force: true });
+    for (const s of segments)
+      if (s <= ended) await fsp.rm(join(this.walDir, segmentName(s)), { force: true });
+    for (const c of checkpoints)
+      if (c < ended) await fsp.rm(join(this.walDir, checkpointName(c)), { force: true });
   }
 
   private async compactAll(): Promise<void> {
@@ -662,7 +699,10 @@ export class Tsdb implements TenantTsdb {
     for (const b of expired) {
       b.close();
       await this.deleteBlockDir(b.dir);
-      this.log.info({ ...this.logCtx, block: b.id, maxTime: b.meta.maxTime }, 'tsdb: block dropped by retention');
+      this.log.info(
+        { ...this.logCtx, block: b.id, maxTime: b.meta.maxTime },
+        'tsdb: block dropped by retention',
+      );
     }
   }
 
@@ -687,7 +727,10 @@ export class Tsdb implements TenantTsdb {
         await this.wal.commit();
         if (checkpoint) await this.checkpoint();
       } catch (err) {
-        this.log.error({ ...this.logCtx, err: String(err) }, 'tsdb: flushing on close failed; the WAL will be replayed');
+        this.log.error(
+          { ...this.logCtx, err: String(err) },
+          'tsdb: flushing on close failed; the WAL will be replayed',
+        );
       }
       await this.wal.close().catch(() => undefined);
       for (const b of this.blocks) b.close();

@@ -23,13 +23,11 @@ import {
   XS_COUNT,
   XS_F64_SLOTS,
   XS_I32_SLOTS,
-  XS_LAST_DELTA,
   XS_LAST_T,
   XS_MINT,
   XV_LEAD,
   XV_PREV_HI,
   XV_PREV_LO,
-  XV_TRAIL,
   chunkCount,
   chunkMinTime,
   decodeChunk,
@@ -386,7 +384,14 @@ export class Head implements IndexReader {
    */
   private forEachChunk(
     slot: number,
-    fn: (buf: Uint8Array, off: number, len: number, mint: number, maxt: number, count: number) => boolean | void,
+    fn: (
+      buf: Uint8Array,
+      off: number,
+      len: number,
+      mint: number,
+      maxt: number,
+      count: number,
+    ) => boolean | void,
   ): void {
     const buf = this.bufs[slot];
     if (!buf) return;
@@ -527,7 +532,8 @@ export class Head implements IndexReader {
       buf.set(old.subarray(0, openStart));
       xorStart(buf, openStart + REC_HEADER, this.si, ib);
       const bits = new Int32Array(this.decV.buffer, 0, n * 2);
-      for (let i = 0; i < n; i++) xorAppend(buf, this.sf, fb, this.si, ib, this.decT[i]!, bits[2 * i + 1]!, bits[2 * i]!);
+      for (let i = 0; i < n; i++)
+        xorAppend(buf, this.sf, fb, this.si, ib, this.decT[i]!, bits[2 * i + 1]!, bits[2 * i]!);
       this.sf[fb + XS_LAST_T] = keepLastT;
       this.bufs[slot] = buf;
     } else {
@@ -786,4 +792,3 @@ function insertSorted(list: number[], v: number): void {
   }
   if (list[lo] !== v) list.splice(lo, 0, v);
 }
-

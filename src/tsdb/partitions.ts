@@ -22,7 +22,17 @@ export interface TenantPartitionsOptions {
   readonly maintenanceIntervalMs?: number;
   readonly now?: () => number;
   /** Further per-partition settings (segment size, chunk sizes…), mostly for tests and benchmarks. */
-  readonly tsdb?: Omit<TsdbOptions, 'dir' | 'tenant' | 'blockDurationMs' | 'retentionMs' | 'outOfOrderWindowMs' | 'logger' | 'now' | 'onMaintenanceNeeded'>;
+  readonly tsdb?: Omit<
+    TsdbOptions,
+    | 'dir'
+    | 'tenant'
+    | 'blockDurationMs'
+    | 'retentionMs'
+    | 'outOfOrderWindowMs'
+    | 'logger'
+    | 'now'
+    | 'onMaintenanceNeeded'
+  >;
 }
 
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -30,7 +40,9 @@ const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Tenant ids become directory names: refuse anything that could escape the data directory. */
 export function assertTenantId(tenantId: string): void {
   if (!TENANT_ID.test(tenantId) || tenantId.includes('..')) {
-    throw new Error(`invalid tenant id ${JSON.stringify(tenantId)} for a storage partition: use letters, digits, '_', '-', '.'`);
+    throw new Error(
+      `invalid tenant id ${JSON.stringify(tenantId)} for a storage partition: use letters, digits, '_', '-', '.'`,
+    );
   }
 }
 
@@ -142,7 +154,10 @@ export class TenantPartitions {
           try {
             await db.maintain();
           } catch (err) {
-            this.log.error({ tenant, err: err instanceof Error ? err.message : String(err) }, 'tsdb: maintenance failed');
+            this.log.error(
+              { tenant, err: err instanceof Error ? err.message : String(err) },
+              'tsdb: maintenance failed',
+            );
           }
         }
       } finally {
@@ -167,7 +182,8 @@ export class TenantPartitions {
       }),
     );
     for (const r of results) {
-      if (r.status === 'rejected') this.log.error({ err: String(r.reason) }, 'tsdb: closing a partition failed');
+      if (r.status === 'rejected')
+        this.log.error({ err: String(r.reason) }, 'tsdb: closing a partition failed');
     }
   }
 }

@@ -326,7 +326,10 @@ export async function readWalFile(
     const crc = data.readUInt32LE(pos + 4);
     if (len === 0) return { offset: pos, reason: 'zero-length record' };
     if (pos + FRAME_HEADER + len > data.length) {
-      return { offset: pos, reason: `torn record: ${len} bytes announced, ${data.length - pos - FRAME_HEADER} present` };
+      return {
+        offset: pos,
+        reason: `torn record: ${len} bytes announced, ${data.length - pos - FRAME_HEADER} present`,
+      };
     }
     const bodyStart = pos + FRAME_HEADER;
     if (crc32(data.subarray(bodyStart, bodyStart + len)) !== crc) {

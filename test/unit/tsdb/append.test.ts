@@ -9,7 +9,13 @@ const M = L({ __name__: 'm', instance: 'a' });
 
 async function open(t: Parameters<typeof tempDir>[0], extra: Partial<Parameters<typeof Tsdb.open>[0]> = {}) {
   // now = 0: retention never drops the 1970 blocks these tests write
-  const db = await Tsdb.open({ dir: tempDir(t), blockDurationMs: BD, checkpointOnClose: false, now: () => 0, ...extra });
+  const db = await Tsdb.open({
+    dir: tempDir(t),
+    blockDurationMs: BD,
+    checkpointOnClose: false,
+    now: () => 0,
+    ...extra,
+  });
   t.after(() => db.close());
   return db;
 }
@@ -38,7 +44,10 @@ test('appended samples come back bit-exactly, including staleness markers and ±
   assert.deepEqual(res, { samplesAppended: samples.length, seriesCreated: 1, rejected: [] });
   const [s] = all(db);
   assert.ok(s);
-  assert.deepEqual([...s.timestamps], samples.map((x) => x.t));
+  assert.deepEqual(
+    [...s.timestamps],
+    samples.map((x) => x.t),
+  );
   samples.forEach((x, i) => assert.equal(bitsOf(s.values[i]!), bitsOf(x.v), `value ${i}`));
   assert.ok(isStaleNaN(s.values[2]!));
   assert.equal(bitsOf(s.values[2]!), STALE_NAN_BITS);
@@ -47,7 +56,9 @@ test('appended samples come back bit-exactly, including staleness markers and ±
 
 test('select range bounds are inclusive', async (t) => {
   const db = await open(t);
-  await db.append({ series: [{ labels: M, samples: [1000, 2000, 3000, 4000].map((ts) => ({ t: ts, v: ts })) }] });
+  await db.append({
+    series: [{ labels: M, samples: [1000, 2000, 3000, 4000].map((ts) => ({ t: ts, v: ts })) }],
+  });
   const [s] = db.querier().select([{ name: '__name__', type: '=', value: 'm' }], 2000, 3000);
   assert.deepEqual([...s!.timestamps], [2000, 3000]);
   assert.equal(db.querier().select([{ name: '__name__', type: '=', value: 'm' }], 4001, 9000).length, 0);
@@ -101,7 +112,13 @@ test('samples older than the persisted range are too_old; a new series with only
   const res = await db.append({
     series: [
       { labels: other, samples: [{ t: 30_000, v: 1 }] },
-      { labels: L({ __name__: 'm', instance: 'c' }), samples: [{ t: 59_999, v: 1 }, { t: 60_000, v: 2 }] },
+      {
+        labels: L({ __name__: 'm', instance: 'c' }),
+        samples: [
+          { t: 59_999, v: 1 },
+          { t: 60_000, v: 2 },
+        ],
+      },
     ],
   });
   assert.deepEqual(
@@ -146,7 +163,8 @@ test('the out-of-order window accepts older samples, in open and closed chunks a
   );
   const s = all(db)[0]!;
   assert.equal(s.timestamps.length, 202);
-  for (let i = 1; i < s.timestamps.length; i++) assert.ok(s.timestamps[i]! > s.timestamps[i - 1]!, 'ascending');
+  for (let i = 1; i < s.timestamps.length; i++)
+    assert.ok(s.timestamps[i]! > s.timestamps[i - 1]!, 'ascending');
   const at = (ts: number) => s.values[s.timestamps.indexOf(ts)];
   assert.equal(at(newest - 1000), 397);
   assert.equal(at(newest - 29_000), 369);
@@ -154,7 +172,17 @@ test('the out-of-order window accepts older samples, in open and closed chunks a
   // a closed chunk (the first 120 samples, 0..238 s) receives an insert when the window allows it
   const wide = await open(t, { outOfOrderWindowMs: () => 1_000_000, blockDurationMs: 3_600_000 });
   await wide.append({ series: [{ labels: M, samples: even }] });
-  const r2 = await wide.append({ series: [{ labels: M, samples: [{ t: 1000, v: 1 }, { t: 237_000, v: 237 }] }] });
+  const r2 = await wide.append({
+    series: [
+      {
+        labels: M,
+        samples: [
+          { t: 1000, v: 1 },
+          { t: 237_000, v: 237 },
+        ],
+      },
+    ],
+  });
   assert.deepEqual(r2.rejected, []);
   const w = all(wide)[0]!;
   assert.equal(w.timestamps.length, 202);
@@ -163,8 +191,28 @@ test('the out-of-order window accepts older samples, in open and closed chunks a
 
   // a gap: a series whose samples skip an hour-long block window gets a new chunk there
   const gap = await open(t, { outOfOrderWindowMs: () => 10 * 3_600_000, blockDurationMs: 3_600_000 });
-  await gap.append({ series: [{ labels: M, samples: [{ t: 0, v: 0 }, { t: 3 * 3_600_000, v: 3 }] }] });
-  await gap.append({ series: [{ labels: M, samples: [{ t: 3_600_000 + 5, v: 1 }, { t: 2 * 3_600_000 + 5, v: 2 }] }] });
+  await gap.append({
+    series: [
+      {
+        labels: M,
+        samples: [
+          { t: 0, v: 0 },
+          { t: 3 * 3_600_000, v: 3 },
+        ],
+      },
+    ],
+  });
+  await gap.append({
+    series: [
+      {
+        labels: M,
+        samples: [
+          { t: 3_600_000 + 5, v: 1 },
+          { t: 2 * 3_600_000 + 5, v: 2 },
+        ],
+      },
+    ],
+  });
   assert.deepEqual([...all(gap)[0]!.values], [0, 1, 2, 3]);
 });
 
@@ -180,7 +228,13 @@ test('admitNewSeries is asked once per new series; refused series are series_lim
     series: [
       { labels: M, samples: [{ t: 2, v: 2 }] },
       { labels: L({ __name__: 'm', instance: 'ok' }), samples: [{ t: 2, v: 2 }] },
-      { labels: L({ __name__: 'm', instance: 'no' }), samples: [{ t: 2, v: 2 }, { t: 3, v: 3 }] },
+      {
+        labels: L({ __name__: 'm', instance: 'no' }),
+        samples: [
+          { t: 2, v: 2 },
+          { t: 3, v: 3 },
+        ],
+      },
     ],
   });
   assert.deepEqual(asked, ['ok', 'no']);
@@ -214,7 +268,17 @@ test('activeSeriesWith and headStats describe the head', async (t) => {
 test('a non-integer timestamp is refused before anything is stored', async (t) => {
   const db = await open(t);
   await assert.rejects(
-    db.append({ series: [{ labels: M, samples: [{ t: 1, v: 1 }, { t: 1.5, v: 2 }] }] }),
+    db.append({
+      series: [
+        {
+          labels: M,
+          samples: [
+            { t: 1, v: 1 },
+            { t: 1.5, v: 2 },
+          ],
+        },
+      ],
+    }),
     /timestamp 1.5 is not an integer/,
   );
   assert.equal(db.headStats().series, 0);

@@ -62,7 +62,11 @@ function roundTrip(name: string, ts: Float64Array, vs: Float64Array): { xor: num
     assert.equal(n, ts.length, `${name}/${kind}: count`);
     for (let i = 0; i < n; i++) {
       assert.equal(outT[i], ts[i], `${name}/${kind}: t[${i}]`);
-      assert.equal(bitsOf(outV[i]!), bitsOf(vs[i]!), `${name}/${kind}: bits of v[${i}] (${vs[i]} vs ${outV[i]})`);
+      assert.equal(
+        bitsOf(outV[i]!),
+        bitsOf(vs[i]!),
+        `${name}/${kind}: bits of v[${i}] (${vs[i]} vs ${outV[i]})`,
+      );
     }
     assert.equal(chunkMinTime(payload, 0), ts[0], `${name}/${kind}: min time`);
     sizes[kind] = payload.length;
@@ -85,10 +89,25 @@ function series(n: number, t0: number, step: (i: number) => number, value: (i: n
 test('round-trips regular counters, gauges and constants bit-exactly, packed is smaller', () => {
   const t0 = 1_700_000_000_000;
   let c = 1e9;
-  const counter = series(120, t0, () => 15_000, () => (c += Math.floor(Math.random() * 50_000)));
+  const counter = series(
+    120,
+    t0,
+    () => 15_000,
+    () => (c += Math.floor(Math.random() * 50_000)),
+  );
   let g = 50;
-  const gauge = series(120, t0, () => 15_000, () => (g = Math.round((g + Math.random() - 0.5) * 100) / 100));
-  const constant = series(120, t0, () => 15_000, () => 1);
+  const gauge = series(
+    120,
+    t0,
+    () => 15_000,
+    () => (g = Math.round((g + Math.random() - 0.5) * 100) / 100),
+  );
+  const constant = series(
+    120,
+    t0,
+    () => 15_000,
+    () => 1,
+  );
   for (const [name, s] of Object.entries({ counter, gauge, constant })) {
     const sizes = roundTrip(name, s.ts, s.vs);
     assert.ok(sizes.packed <= sizes.xor + 2, `${name}: packed ${sizes.packed} vs xor ${sizes.xor}`);
@@ -125,7 +144,12 @@ test('staleness marker, other NaN payloads, ±Inf, -0, extremes survive bit-exac
   assert.equal(bitsOf(vs[3]!), 0xfff0000000000abcn);
   roundTrip('specials', ts, vs);
   // the stale marker alone and at the end of a decimal-looking series
-  const tail = series(50, 0, () => 15_000, (i) => (i === 49 ? staleNaN() : i * 0.25));
+  const tail = series(
+    50,
+    0,
+    () => 15_000,
+    (i) => (i === 49 ? staleNaN() : i * 0.25),
+  );
   roundTrip('stale tail', tail.ts, tail.vs);
   const payload = encodePackedChunk(tail.ts, tail.vs);
   const outT = new Float64Array(50);
@@ -195,7 +219,12 @@ test('random fuzz round-trips both encodings', () => {
 });
 
 test('encodings are tagged', () => {
-  const s = series(10, 0, () => 1, (i) => i);
+  const s = series(
+    10,
+    0,
+    () => 1,
+    (i) => i,
+  );
   assert.equal(encodeXorStream(s.ts, s.vs)[0], CHUNK_XOR);
   assert.equal(encodePackedChunk(s.ts, s.vs)[0], CHUNK_PACKED);
 });
