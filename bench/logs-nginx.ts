@@ -119,8 +119,19 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** nginx $time_local, in UTC. */
+let cachedSecond = -1;
+let cachedTime = '';
+
+/** nginx $time_local, in UTC (memoized per second: lines come in time order). */
 export function nginxTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === cachedSecond) return cachedTime;
+  cachedSecond = second;
+  cachedTime = formatNginxTime(ms);
+  return cachedTime;
+}
+
+function formatNginxTime(ms: number): string {
   const d = new Date(ms);
   return `${pad2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad2(d.getUTCHours())}:${pad2(
     d.getUTCMinutes(),

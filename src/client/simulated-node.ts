@@ -210,18 +210,17 @@ export class SimulatedNode {
     }
   }
 
-  /** Advances every series by `intervalMs` and returns their samples at timestamp `t`. */
-  scrape(t: number, intervalMs = 15_000): WriteSeries[] {
+  /** Advances every series by `intervalMs` to timestamp `t`, writing the new values into `out`. */
+  advance(t: number, intervalMs: number, out: Float64Array): void {
     const secs = intervalMs / 1000;
     const r = this.random;
-    const out: WriteSeries[] = [];
-    for (const s of this.series) {
+    for (let i = 0; i < this.series.length; i++) {
+      const s = this.series[i]!;
       const k = s.kind;
       switch (k.type) {
         case 'counter': {
           const inc = k.ratePerSec * secs * (1 - k.jitter / 2 + k.jitter * r());
-          s.value += Math.round(inc / k.step) * k.step;
-          s.value = Math.round(s.value / k.step) * k.step;
+          s.value = Math.round((s.value + inc) / k.step) * k.step;
           break;
         }
         case 'gauge': {
@@ -235,9 +234,15 @@ export class SimulatedNode {
         case 'const':
           break;
       }
-      out.push({ labels: s.labels, samples: [{ t, v: s.value }] });
+      out[i] = s.value;
     }
-    return out;
+  }
+
+  /** Advances every series by `intervalMs` and returns their samples at timestamp `t`. */
+  scrape(t: number, intervalMs = 15_000): WriteSeries[] {
+    const values = new Float64Array(this.series.length);
+    this.advance(t, intervalMs, values);
+    return this.series.map((s, i) => ({ labels: s.labels, samples: [{ t, v: values[i]! }] }));
   }
 }
 

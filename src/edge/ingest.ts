@@ -37,6 +37,9 @@ export interface IngesterDeps {
   readonly labelCache?: SeriesLabelValidatorOptions;
 }
 
+/** Earliest storable timestamp (the TSDB keeps times within ±2^52 ms). */
+const MIN_TIMESTAMP = -(2 ** 52);
+
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const STORED: IngestResponse = Object.freeze({ status: 204, body: '', headers: NO_HEADERS });
 
@@ -205,6 +208,15 @@ export class RemoteWriteIngester {
         const samples: { t: number; v: number }[] = [];
         for (let j = s0; j < s1; j++) {
           const t = req.timestamps[j]!;
+          if (t < MIN_TIMESTAMP) {
+            problems.add(
+              'too_old',
+              1,
+              () =>
+                `series ${describeSeries(labels)}: sample at ${t} ms refused: timestamp out of the supported range`,
+            );
+            continue;
+          }
           if (t > maxT) {
             problems.add(
               'too_far_in_future',

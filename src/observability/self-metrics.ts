@@ -4,7 +4,7 @@ import { IRIN_VERSION } from './version.ts';
 /** The process's own metrics, served at /metrics. One registry per server instance (tests run several). */
 export function createSelfMetricsRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'irin_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'irin_' });
   const buildInfo = new Gauge({
     name: 'irin_build_info',
     help: 'Irin build information; the value is always 1.',

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { IrinConfig } from '../config/schema.ts';
@@ -19,7 +19,8 @@ export function createHttpServer(config: IrinConfig, logger: Logger): FastifyIns
     // configured proxy; otherwise the socket address is used and the header ignored.
     trustProxy: server.trusted_proxies.length > 0 ? server.trusted_proxies : false,
     ...(https ? { https } : {}),
-    disableRequestLogging: true,
+    // Per-request access logs would dominate the push path; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestTimeout: 120_000,

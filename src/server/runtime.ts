@@ -1,12 +1,24 @@
-import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { IrinConfig } from '../config/schema.ts';
+import { createRequestAuthenticator } from '../auth/authenticator.ts';
+import { limitsFromConfig, type IrinConfig } from '../config/schema.ts';
+import { FileMetadataStore } from '../edge/metadata-store.ts';
+import { remoteWriteRoutes } from '../edge/remote-write-routes.ts';
+import { prometheusApiRoutes } from '../api/prometheus/routes.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createSelfMetricsRegistry } from '../observability/self-metrics.ts';
+import { createProber, probeApiRoutes } from '../probe/index.ts';
+import { startDecommissionWatcher } from '../tenancy/decommission.ts';
+import { openControlPlane } from '../tenancy/open.ts';
+import { TenantPartitions } from '../tsdb/partitions.ts';
 import { createHttpServer } from './app.ts';
 import { healthRoutes, type Readiness } from './health.ts';
 import { selfMetricsRoute } from './metrics-route.ts';
+import { endpointInfosFor, endpointSourceFromStore } from './probe-wiring.ts';
+import { TenantLimitsCache } from './tenant-limits.ts';
 
 export interface RunningIrin {
   readonly app: FastifyInstance;
@@ -21,19 +33,130 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** Opens every store, registers every route and starts listening. */
+/**
+ * Opens every store, registers every route and starts listening. Reading order for newcomers:
+ * control plane → authenticator → storage partitions → routes (edge, query APIs, prober) →
+ * background loops. `close()` undoes it in reverse.
+ */
 export async function startIrin(config: IrinConfig, options: StartOptions = {}): Promise<RunningIrin> {
   const logger = options.logger ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
   const registry = createSelfMetricsRegistry();
   const readiness: Readiness = { ready: false };
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  const defaultLimits = limitsFromConfig(config.limits);
+  const tenantLabel = config.tenancy.tenant_label;
+
+  // Control plane (layer 3) and credentials (layer 1).
+  const controlPlane = openControlPlane({ dataDir: config.data_dir });
+  const { store } = controlPlane;
+  await store.ready();
+  closers.push({ name: 'control plane', close: () => store.close() });
+  const authenticator = createRequestAuthenticator(store, {
+    hasher: controlPlane.hasher,
+    defaultLimits,
+    failureLimit: config.auth.failure_limit,
+    failureWindowMs: config.auth.failure_window,
+    onError: (err, context) => logger.warn({ err, context }, 'credential store problem'),
+  });
+  closers.push({ name: 'authenticator', close: () => authenticator.close() });
+
+  // Storage partitions (layer 4).
+  const tenantLimits = new TenantLimitsCache(store, defaultLimits);
+  await tenantLimits.refresh();
+  closers.push({ name: 'tenant limits', close: () => tenantLimits.close() });
+  const limitsOf = (tenantId: string) => tenantLimits.get(tenantId);
+  const partitions = new TenantPartitions({
+    dataDir: config.data_dir,
+    blockDurationMs: config.tsdb.block_duration,
+    retentionMs: (id) => limitsOf(id).retentionMs,
+    outOfOrderWindowMs: (id) => limitsOf(id).outOfOrderWindowMs,
+    logger,
+  });
+  closers.push({ name: 'tsdb partitions', close: () => partitions.closeAll() });
+  const tsdbFor = (tenantId: number) => partitions.get(String(tenantId));
+  const metadata = new FileMetadataStore({
+    dataDir: config.data_dir,
+    onError: (err, tenantId) => logger.warn({ err, tenantId }, 'metadata store write failed'),
+  });
+  closers.push({ name: 'metadata', close: () => metadata.close() });
 
   const app = createHttpServer(config, logger);
   await app.register(async (scope) => healthRoutes(scope, readiness));
   await app.register(async (scope) => selfMetricsRoute(scope, registry));
 
+  const enforcement = { tenantLabel, onConflict: config.tenancy.label_conflict };
+  await app.register(async (scope) =>
+    remoteWriteRoutes(scope, {
+      authenticator,
+      tsdbFor,
+      enforcement,
+      registry,
+      metadata,
+      onRejection: (report) => {
+        store
+          .recordPushRejection(report.tenantId, {
+            serverId: report.serverId ?? null,
+            status: report.status,
+            reason: `${report.reason}: ${report.message}`,
+          })
+          .catch((err: unknown) => logger.warn({ err }, 'could not record a push rejection'));
+      },
+    }),
+  );
+  await app.register(
+    async (scope) =>
+      prometheusApiRoutes(scope, {
+        authenticator,
+        querierFor: async (tenantId) => (await tsdbFor(tenantId)).querier(),
+        metadataFor: (tenantId, metric, limit) => metadata.get(tenantId, metric, limit),
+        tenantLabel,
+      }),
+    { prefix: '/prometheus' },
+  );
+
+  // Endpoint prober and its status API.
+  const prober = createProber({
+    dataDir: config.data_dir,
+    source: endpointSourceFromStore(store),
+    sink: async (tenantId, series) => {
+      await (await tsdbFor(tenantId)).append({ series });
+    },
+    allowCidrs: config.probe.allow_cidrs,
+    concurrency: config.probe.concurrency,
+    logger,
+  });
+  await app.register(async (scope) =>
+    probeApiRoutes(scope, {
+      authenticator,
+      endpointsFor: (tenantId) => endpointInfosFor(store, tenantId),
+      querierFor: async (tenantId) => (await tsdbFor(tenantId)).querier(),
+      eventsFor: (tenantId) => prober.events.read(tenantId),
+      lastResult: prober.scheduler.lastResult,
+    }),
+  );
+
+  // Decommissioned tenants lose their partitions, whichever process decommissioned them.
+  const decommissions = startDecommissionWatcher(store, {
+    removeStorage: async (tenant) => {
+      await partitions.drop(String(tenant.id));
+      await metadata.dropTenant(tenant.id);
+      await rm(join(config.data_dir, 'tenants', String(tenant.id)), { recursive: true, force: true });
+      logger.info({ tenant: tenant.slug }, 'removed the storage of a decommissioned tenant');
+    },
+    onError: (err, tenant) => logger.error({ err, tenant: tenant?.slug }, 'could not remove tenant storage'),
+  });
+
+  // Replay every existing partition's WAL before declaring readiness, so "ready" means all
+  // acknowledged data is queryable.
+  await Promise.all(existingTenantIds(config.data_dir).map((id) => partitions.get(id)));
+
   const address = await app.listen({ host: config.server.listen_address, port: config.server.port });
+  if (config.probe.enabled) {
+    await prober.scheduler.start();
+    closers.push({ name: 'prober', close: () => prober.scheduler.stop() });
+  }
+  closers.push({ name: 'decommission watcher', close: () => decommissions.close() });
   readiness.ready = true;
   logger.info({ address, dataDir: config.data_dir }, 'Irin is listening');
 
@@ -46,9 +169,24 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
       closing ??= (async () => {
         readiness.ready = false;
         await app.close();
-        for (const close of closers.reverse()) await close();
+        for (const { name, close } of closers.reverse()) {
+          try {
+            await close();
+          } catch (err) {
+            logger.error({ err, component: name }, 'error while closing');
+          }
+        }
       })();
       return closing;
     },
   };
+}
+
+/** Tenant ids that have a TSDB partition on disk. */
+function existingTenantIds(dataDir: string): string[] {
+  const root = join(dataDir, 'tenants');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'tsdb')))
+    .map((e) => e.name);
 }

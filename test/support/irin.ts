@@ -16,7 +16,10 @@ export interface TestIrin extends RunningIrin {
 /** Starts the real server in this process on a free loopback port with a temporary data dir. */
 export async function startTestIrin(overrides: Record<string, unknown> = {}): Promise<TestIrin> {
   const dataDir = mkdtempSync(join(tmpdir(), 'irin-test-'));
-  const config = loadConfig({ env: {}, overrides: { data_dir: dataDir, 'server.port': 0, 'probe.enabled': false, ...overrides } });
+  const config = loadConfig({
+    env: {},
+    overrides: { data_dir: dataDir, 'server.port': 0, 'probe.enabled': false, ...overrides },
+  });
   const irin = await startIrin(config, { logger: pino({ level: process.env.IRIN_TEST_LOG ?? 'silent' }) });
   return {
     ...irin,
