@@ -13,7 +13,7 @@ import {
 } from '../../../src/tenancy/services/credentials.ts';
 import { addUserToOrg, createUser } from '../../../src/tenancy/services/users.ts';
 import { BUILTIN_DEFAULT_LIMITS } from '../../../src/tenancy/limits.ts';
-import { openTestPlane, type TestPlane } from '../tenancy/fixtures.ts';
+import { openTestPlane } from '../tenancy/fixtures.ts';
 import { basic, bearer, cfHeaders, clock, fakeRequest } from './helpers.ts';
 
 async function setup(options: Partial<AuthenticatorOptions> = {}) {
@@ -348,5 +348,3 @@ test('console sessions give read principals for their org until they end', async
     await s.done();
   }
 });
-
-export type { TestPlane };
