@@ -60,7 +60,7 @@ describe('RejectionReporter', () => {
   it('forwards at most one report per tenant, server and reason per interval', () => {
     const seen: RejectionReport[] = [];
     const r = new RejectionReporter((x) => seen.push(x), 1000);
-    const base = { tenantId: 1, serverId: 2, reason: 'rate_limited' as const, message: 'm' };
+    const base = { tenantId: 1, serverId: 2, status: 429, reason: 'rate_limited' as const, message: 'm' };
     r.report(base, 0);
     r.report(base, 500);
     r.report({ ...base, serverId: 3 }, 500);
@@ -78,7 +78,7 @@ describe('RejectionReporter', () => {
       1000,
       (e) => errors.push(e),
     );
-    r.report({ tenantId: 1, reason: 'empty_body', message: 'x' }, 0);
+    r.report({ tenantId: 1, status: 400, reason: 'empty_body', message: 'x' }, 0);
     assert.equal(errors.length, 1);
   });
 });

@@ -152,6 +152,7 @@ describe('remote write: label conflict policy reject', () => {
     assert.match(r.body, /instance="db-9"/);
     assert.equal(edge.tsdb.find({ instance: 'db-9' }).length, 0);
     assert.equal(edge.reports.at(-1)?.reason, 'label_conflict');
+    assert.equal(edge.reports.at(-1)?.status, 400);
     assert.equal(edge.reports.at(-1)?.serverId, 7);
   });
 });
@@ -469,6 +470,7 @@ describe('remote write: rate limits', () => {
     );
     assert.equal(edge.tsdb.find({ instance: 'web-1' }).length, 4);
     assert.equal(edge.reports.at(-1)?.reason, 'server_rate_limited');
+    assert.equal(edge.reports.at(-1)?.status, 429);
   });
 
   it('tenant bucket: 429 naming ingestionRate; the refused request charged nothing', async () => {
