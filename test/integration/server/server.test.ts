@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -8,6 +9,11 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.ts';
 import { createHttpServer } from '../../../src/server/app.ts';
 import { startTestIrin, tempDir } from '../../support/irin.ts';
+import { compressWriteRequest, encodeWriteRequest } from '../../../src/client/remote-write.ts';
+import { labelsFromRecord } from '../../../src/model/labels.ts';
+import { instantVector } from '../../support/http.ts';
+import { exitOf, spawnIrin } from '../../support/process.ts';
+import { Provisioner } from '../../support/provision.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -77,27 +83,42 @@ test('irin serve: a bad config exits with a message naming the option', async ()
   assert.match(stderr, /server\.port/);
 });
 
-test('irin serve: SIGTERM lets an in-flight request finish, then exits 0', async () => {
-  const dir = tempDir();
-  const child = spawn(process.execPath, ['bin/irin.mjs', 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IRIN_PROBE_ENABLED: 'false' },
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', () => reject(new Error(`server exited early: ${out}`)));
-  });
-  // /metrics takes a little while to collect; start it, then signal while it is in flight.
-  const inflight = fetch(`${url}/-/healthy`);
-  child.kill('SIGTERM');
-  const res = await inflight;
-  assert.equal(res.status, 200);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0);
-  assert.match(out, /shutting down/);
+test('irin serve: SIGTERM lets an in-flight push finish and keeps its data', async () => {
+  const dataDir = tempDir();
+  const prov = new Provisioner(dataDir);
+  const acme = await prov.tenant('acme-inc', ['svr01']);
+  await prov.close();
+  let irin = await spawnIrin(dataDir);
+  const body = compressWriteRequest(
+    encodeWriteRequest([{ labels: labelsFromRecord({ __name__: 'inflight_at_shutdown' }), samples: [{ t: Date.now(), v: 42 }] }]),
+  );
+  const { port, hostname } = new URL(irin.url);
+  const socket = connect(Number(port), hostname);
+  await new Promise((r) => socket.once('connect', r));
+  let response = '';
+  socket.on('data', (d: Buffer) => (response += d.toString()));
+  const token = acme.servers.svr01!;
+  socket.write(
+    `POST /api/v1/write HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n` +
+      `Authorization: Basic ${Buffer.from(`${token.clientId}:${token.secret}`).toString('base64')}\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+  );
+  socket.write(body.subarray(0, 5));
+  await new Promise((r) => setTimeout(r, 300)); // the request is now in flight, its body half sent
+  irin.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  socket.write(body.subarray(5));
+  await new Promise((r) => socket.once('close', r));
+  assert.match(response, /^HTTP\/1\.1 204/, response + irin.output());
+  assert.equal(await exitOf(irin.child), 0);
+  assert.match(irin.output(), /shutting down/);
+
+  irin = await spawnIrin(dataDir);
+  try {
+    const result = await instantVector(irin.url, acme.readAuth, 'inflight_at_shutdown');
+    assert.deepEqual(result.map((r) => r.value[1]), ['42']);
+  } finally {
+    irin.child.kill('SIGTERM');
+    await exitOf(irin.child);
+  }
 });
