@@ -27,7 +27,10 @@ const SCRAPES_PER_BATCH = 20;
 
 const TENANT = 'bench-00';
 const DASHBOARD: [string, string][] = [
-  ['CPU busy % per instance (5m rate)', `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{tenant="${TENANT}",mode="idle"}[5m])))`],
+  [
+    'CPU busy % per instance (5m rate)',
+    `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{tenant="${TENANT}",mode="idle"}[5m])))`,
+  ],
   [
     'memory used %',
     `clamp_min((1 - node_memory_MemAvailable_bytes{tenant="${TENANT}"} / node_memory_MemTotal_bytes{tenant="${TENANT}"}) * 100, 0)`,
@@ -42,7 +45,12 @@ const DASHBOARD: [string, string][] = [
   ],
 ];
 
-async function feedPrometheus(fleet: FleetServer[], start: number, scrapes: number, prom: PrometheusServer): Promise<void> {
+async function feedPrometheus(
+  fleet: FleetServer[],
+  start: number,
+  scrapes: number,
+  prom: PrometheusServer,
+): Promise<void> {
   for (let done = 0; done < scrapes; done += SCRAPES_PER_BATCH) {
     const n = Math.min(SCRAPES_PER_BATCH, scrapes - done);
     for (const server of fleet) {
@@ -50,7 +58,11 @@ async function feedPrometheus(fleet: FleetServer[], start: number, scrapes: numb
       const body = snappy.compressSync(encodeBatch(server.encoded, timestamps, values));
       const res = await fetch(`${prom.url}/api/v1/write`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+        headers: {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'snappy',
+          'x-prometheus-remote-write-version': '0.1.0',
+        },
         body,
       });
       if (!res.ok) throw new Error(`Prometheus refused a write: ${res.status} ${await res.text()}`);
@@ -59,26 +71,44 @@ async function feedPrometheus(fleet: FleetServer[], start: number, scrapes: numb
 }
 
 /** Irin's side runs in a worker thread, so that this thread's HTTP client does not share its event loop. */
-function startIrin(tenants: number, start: number, scrapes: number): Promise<{ url: string; worker: Worker }> {
-  const worker = new Worker(new URL('./support/query-server-worker.ts', import.meta.url), {
-    workerData: { tenants, start, scrapes, intervalMs: INTERVAL_MS, batch: SCRAPES_PER_BATCH } satisfies QueryServerOptions,
+function startIrin(
+  tenants: number,
+  start: number,
+  scrapes: number,
+): Promise<{ url: string; worker: Worker }> {
+  // Workers do not inherit tsx's loader on Node 20: register it in the worker before importing the module.
+  const entry = new URL('./support/query-server-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(bootstrap, {
+    eval: true,
+    workerData: {
+      tenants,
+      start,
+      scrapes,
+      intervalMs: INTERVAL_MS,
+      batch: SCRAPES_PER_BATCH,
+    } satisfies QueryServerOptions,
   });
   return new Promise((resolve, reject) => {
-    worker.once('message', (m: { url?: string; error?: string }) => (m.url ? resolve({ url: m.url, worker }) : reject(new Error(m.error))));
+    worker.once('message', (m: { url?: string; error?: string }) =>
+      m.url ? resolve({ url: m.url, worker }) : reject(new Error(m.error)),
+    );
     worker.once('error', reject);
   });
 }
 
-async function median(runs: number, f: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < 3; i++) await f();
-  const times: number[] = [];
+/** Medians of interleaved runs (after warm-up), so both sides see the same machine load. */
+async function medians(runs: number, fs: readonly (() => Promise<void>)[]): Promise<number[]> {
+  for (let i = 0; i < 3; i++) for (const f of fs) await f();
+  const times = fs.map((): number[] => []);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    times.push(performance.now() - t);
+    for (const [k, f] of fs.entries()) {
+      const t = performance.now();
+      await f();
+      times[k]!.push(performance.now() - t);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!);
 }
 
 async function fetchOk(url: string, headers: Record<string, string> = {}): Promise<string> {
@@ -98,14 +128,23 @@ async function main(): Promise<void> {
   const end = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS;
   const start = end - scrapes * INTERVAL_MS;
   const series = fleet.reduce((n, s) => n + s.node.series.length, 0);
-  console.log(`bench:query — ${TENANTS} tenants, ${fleet.length} servers, ${fmt(series)} series, ${HOURS} h at 15 s (${fmt(series * scrapes)} samples)`);
+  console.log(
+    `bench:query — ${TENANTS} tenants, ${fleet.length} servers, ${fmt(series)} series, ${HOURS} h at 15 s (${fmt(series * scrapes)} samples)`,
+  );
 
-  const prom = SKIP_PROMETHEUS ? undefined : await PrometheusServer.start(['--storage.tsdb.retention.time=1y']);
+  const prom = SKIP_PROMETHEUS
+    ? undefined
+    : await PrometheusServer.start(['--storage.tsdb.retention.time=1y']);
   let irin: { url: string; worker: Worker } | undefined;
   try {
     const loadStart = performance.now();
-    [irin] = await Promise.all([startIrin(TENANTS, start, scrapes), prom ? feedPrometheus(fleet, start, scrapes, prom) : undefined]);
-    console.log(`loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s${prom ? ' (Irin and Prometheus in parallel)' : ''}`);
+    [irin] = await Promise.all([
+      startIrin(TENANTS, start, scrapes),
+      prom ? feedPrometheus(fleet, start, scrapes, prom) : undefined,
+    ]);
+    console.log(
+      `loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s${prom ? ' (Irin and Prometheus in parallel)' : ''}`,
+    );
     const irinUrl = irin.url;
     const irinHeaders = { authorization: `Bearer ${TENANT}` };
 
@@ -114,25 +153,46 @@ async function main(): Promise<void> {
     for (const [name, query] of DASHBOARD) {
       const kinds: [string, string][] = [
         ['instant', `/api/v1/query?query=${encodeURIComponent(query)}&time=${endS}`],
-        ['range 6h/60s', `/api/v1/query_range?query=${encodeURIComponent(query)}&start=${endS - 6 * 3600}&end=${endS}&step=60`],
+        [
+          'range 6h/60s',
+          `/api/v1/query_range?query=${encodeURIComponent(query)}&start=${endS - 6 * 3600}&end=${endS}&step=60`,
+        ],
       ];
       for (const [kind, path] of kinds) {
         const irinBody = await fetchOk(irinUrl + path, irinHeaders);
-        const irinMs = await median(RUNS, async () => void (await fetchOk(irinUrl + path, irinHeaders)));
+        const runIrin = async (): Promise<void> => void (await fetchOk(irinUrl + path, irinHeaders));
+        let irinMs: number;
         let promMs = NaN;
         if (prom) {
           const promBody = await fetchOk(prom.url + path);
           if (seriesCount(promBody) !== seriesCount(irinBody)) {
-            throw new Error(`${name} (${kind}): Irin returned ${seriesCount(irinBody)} series, Prometheus ${seriesCount(promBody)}`);
+            throw new Error(
+              `${name} (${kind}): Irin returned ${seriesCount(irinBody)} series, Prometheus ${seriesCount(promBody)}`,
+            );
           }
-          promMs = await median(RUNS, async () => void (await fetchOk(prom.url + path)));
+          [irinMs, promMs] = (await medians(RUNS, [
+            runIrin,
+            async () => void (await fetchOk(prom.url + path)),
+          ])) as [number, number];
+        } else {
+          [irinMs] = (await medians(RUNS, [runIrin])) as [number];
         }
-        rows.push([name, kind, fmt(irinMs, 2), prom ? fmt(promMs, 2) : '-', prom ? `${fmt(irinMs / promMs, 2)}×` : '-']);
+        rows.push([
+          name,
+          kind,
+          fmt(irinMs, 2),
+          prom ? fmt(promMs, 2) : '-',
+          prom ? `${fmt(irinMs / promMs, 2)}×` : '-',
+        ]);
       }
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows) console.log(r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    if (!prom) console.log('\n(Prometheus comparison skipped: /usr/bin/prometheus absent or BENCH_SKIP_PROMETHEUS=1)');
+    for (const r of rows)
+      console.log(
+        r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+      );
+    if (!prom)
+      console.log('\n(Prometheus comparison skipped: /usr/bin/prometheus absent or BENCH_SKIP_PROMETHEUS=1)');
   } finally {
     if (irin) {
       irin.worker.postMessage('stop');

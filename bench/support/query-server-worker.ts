@@ -27,12 +27,21 @@ async function serve(opts: QueryServerOptions): Promise<void> {
   const fleet = buildFleet(opts.tenants, true);
   const dir = mkdtempSync(join(tmpdir(), 'irin-bench-query-'));
   const tsdbs = new Map<string, Tsdb>();
-  for (const tenant of new Set(fleet.map((s) => s.tenant))) tsdbs.set(tenant, await openTsdb({ dir: join(dir, tenant), tenant }));
+  for (const tenant of new Set(fleet.map((s) => s.tenant)))
+    tsdbs.set(tenant, await openTsdb({ dir: join(dir, tenant), tenant }));
   for (let done = 0; done < opts.scrapes; done += opts.batch) {
     const n = Math.min(opts.batch, opts.scrapes - done);
     for (const server of fleet) {
-      const { timestamps, values } = nextValues(server, opts.start + done * opts.intervalMs, n, opts.intervalMs);
-      const series = server.node.series.map((s, i) => ({ labels: s.labels, samples: timestamps.map((t, k) => ({ t, v: values[i]![k]! })) }));
+      const { timestamps, values } = nextValues(
+        server,
+        opts.start + done * opts.intervalMs,
+        n,
+        opts.intervalMs,
+      );
+      const series = server.node.series.map((s, i) => ({
+        labels: s.labels,
+        samples: timestamps.map((t, k) => ({ t, v: values[i]![k]! })),
+      }));
       const result = await tsdbs.get(server.tenant)!.append({ series });
       if (result.rejected.length) throw new Error(`Irin's TSDB rejected ${result.rejected.length} samples`);
     }
