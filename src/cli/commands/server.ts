@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { addServer, checkServer, listServers, removeServer } from '../../tenancy/services/servers.ts';
+import { registerOnboardingCommands } from '../../onboarding/cli.ts';
+import { addServer, listServers, removeServer } from '../../tenancy/services/servers.ts';
 import { act, common, type CliIo } from '../context.ts';
-import { details, secretBlock, table } from '../output.ts';
+import { secretBlock, table } from '../output.ts';
 import { expiryFlags, expiryOptions } from './credentials.ts';
 
 export function registerServerCommands(program: Command, io: CliIo): void {
@@ -28,6 +29,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
             secret: r.token.secret,
             token: r.token.token,
           }),
+          `Agent configuration: irin server config ${r.server.name} -t ${f.tenant as string} --edge-url <url>`,
         ].join('\n'),
       };
     }),
@@ -62,35 +64,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       }),
     );
 
-  common(server.command('check <name>'))
-    .description('Show when a server last pushed, its tokens, and why recent pushes were refused')
-    .requiredOption('-t, --tenant <slug>', 'the tenant')
-    .option('--limit <n>', 'how many recent rejections to show', '20')
-    .action(
-      act(io, async (ctx, [name]: [string], f) => {
-        const r = await checkServer(ctx, f.tenant as string, name, Number(f.limit));
-        const text = [
-          details([
-            ['server', r.server.name],
-            ['last seen', r.server.lastSeenAt ?? 'never'],
-            ['from', r.server.lastSeenAddr],
-          ]),
-          'tokens:',
-          table(r.tokens, [
-            ['clientId', 'client id'],
-            ['state', 'state'],
-            ['expiresAt', 'expires'],
-            ['lastUsedAt', 'last used'],
-          ]),
-          'recent rejections:',
-          table(r.recentRejections, [
-            ['at', 'time'],
-            ['status', 'status'],
-            ['reason', 'reason'],
-            ['sourceAddr', 'from'],
-          ]),
-        ].join('\n');
-        return { json: r, text };
-      }),
-    );
+  // `server check` (control plane plus, via the running server, the data) and `server config`
+  // (agent configuration) belong to onboarding.
+  registerOnboardingCommands(server, io);
 }
