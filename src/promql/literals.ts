@@ -254,9 +254,15 @@ export function formatFloatG(v: number): string {
 
 /** The sample value format of the Prometheus HTTP API: 'f' with an exponent below 1e-6 and from 1e21. */
 export function formatApiValue(v: number): string {
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-6 || abs >= 1e21) && Number.isFinite(v)) return formatFloatE(v);
-  return formatFloatF(v);
+  // JavaScript's own number format switches to exponents at exactly the same magnitudes; only
+  // the exponent's width (Go writes at least two digits) and the sign of zero differ.
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+  const s = String(v);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  const digits = s.length - e - 2;
+  return digits >= 2 ? s : `${s.slice(0, e + 2)}0${s.slice(e + 2)}`;
 }
 
 /** Go's `%f`: six decimals. */
