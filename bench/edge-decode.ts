@@ -2,7 +2,7 @@
  * Remote-write edge throughput in-process (no HTTP, no storage): how many samples per second one
  * core turns from snappy-compressed WriteRequests into validated, enforced AppendSeries.
  *
- *   node --import tsx bench/edge-decode.ts [--seconds 1.5] [--servers 10]
+ *   node --import tsx bench/edge-decode.ts [--seconds 1.5] [--servers 10] [--scrapes-per-request 1]
  *
  * Workload: node_exporter-like hosts (src/client/simulated-node.ts, ~600 series each) scraped every
  * 15 s and batched as Prometheus does (max_samples_per_send 2000, so one sample per series per
@@ -37,12 +37,18 @@ import { BUILTIN_DEFAULT_LIMITS, effectiveLimits } from '../src/tenancy/limits.t
 import type { AppendRequest, AppendResult, TenantTsdb } from '../src/tsdb/types.ts';
 
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '1.5' }, servers: { type: 'string', default: '10' } },
+  options: {
+    seconds: { type: 'string', default: '1.5' },
+    servers: { type: 'string', default: '10' },
+    'scrapes-per-request': { type: 'string', default: '1' },
+  },
 });
 const SECONDS = Number(args.seconds);
 const SERVERS = Number(args.servers);
 const BATCH = 2000;
-const ROUNDS = 8;
+/** 1: live agents (one sample per series per request); 4: backfill-style batches as bench/ingest.ts sends. */
+const SCRAPES = Number(args['scrapes-per-request']);
+const ROUNDS = 8 * SCRAPES;
 
 const PROTO = `
 syntax = "proto3";
@@ -55,15 +61,22 @@ message Sample { double value = 1; int64 timestamp = 2; }
 `;
 const WriteRequestType = protobuf.parse(PROTO).root.lookupType('prometheus.WriteRequest');
 
-/** Per server: ROUNDS scrapes, each cut into requests of at most BATCH samples, snappy-compressed. */
+/**
+ * Per server: ROUNDS scrapes, SCRAPES of them per request (each series then carries SCRAPES
+ * samples), cut into requests of at most BATCH series, snappy-compressed.
+ */
 function buildRequests(): { instance: string; bodies: Buffer[] }[] {
   const start = Date.now() - ROUNDS * 15_000;
   return Array.from({ length: SERVERS }, (_, s) => {
     const instance = `server-${s}:9100`;
     const node = new SimulatedNode({ instance, job: 'node', seed: s + 1 });
     const bodies: Buffer[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const series: WriteSeries[] = node.scrape(start + round * 15_000);
+    for (let round = 0; round < ROUNDS; round += SCRAPES) {
+      const scrapes = Array.from({ length: SCRAPES }, (_, k) => node.scrape(start + (round + k) * 15_000));
+      const series: WriteSeries[] = scrapes[0]!.map((s, i) => ({
+        labels: s.labels,
+        samples: scrapes.map((scrape) => scrape[i]!.samples[0]!),
+      }));
       for (let i = 0; i < series.length; i += BATCH) {
         bodies.push(snappy.compressSync(Buffer.from(encodeWriteRequest(series.slice(i, i + BATCH)))));
       }
