@@ -83,7 +83,9 @@ Grafana Alloy is not packaged by Debian or Ubuntu. To use it instead of Promethe
   3. Add the push secret to Alloy's environment file, readable by root only:
        echo 'IRIN_PUSH_SECRET=<secret>' | sudo tee -a /etc/default/alloy >/dev/null
        sudo chmod 0600 /etc/default/alloy
-  4. sudo systemctl enable --now alloy && sudo systemctl restart alloy
+  4. Let Alloy read the nginx logs and the journal:
+       sudo usermod -aG adm,systemd-journal alloy
+  5. sudo systemctl enable --now alloy && sudo systemctl restart alloy
 ALLOY
   exit 0
 fi
