@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createJsonlEventStore } from '../../../src/probe/events.ts';
 import { currentTotp } from '../../../src/auth/totp.ts';
 import { pushSeries, type WriteSeries } from '../../../src/client/remote-write.ts';
@@ -78,6 +79,8 @@ interface ProbeHistory {
   since: number;
   /** Response time in seconds, by phase. */
   phases: Record<string, number>;
+  /** notAfter of the certificate (unix seconds), for https endpoints. */
+  certExpiry?: number;
 }
 
 /** blackbox-named samples of one endpoint's past, as the prober would have written them. */
@@ -97,6 +100,12 @@ function probeHistory(tenant: string, name: string, url: string, h: ProbeHistory
       samples: recent.map((t) => ({ t, v: Object.values(h.phases).reduce((a, b) => a + b, 0) * wobble(t) })),
     },
   ];
+  if (h.certExpiry !== undefined) {
+    series.push({
+      labels: labelsFromRecord({ ...base, __name__: 'probe_ssl_earliest_cert_expiry' }),
+      samples: recent.map((t) => ({ t, v: h.certExpiry! })),
+    });
+  }
   for (const [phase, v] of Object.entries(h.phases)) {
     series.push({
       labels: labelsFromRecord({ ...base, __name__: 'probe_http_duration_seconds', phase }),
@@ -189,7 +198,8 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
     sites.push(s);
     return s;
   };
-  const shop = await site(200, '<h1>Acme shop</h1>', certs.selfSigned('shop.acme.test', 10));
+  const shopCert = certs.selfSigned('shop.acme.test', 10);
+  const shop = await site(200, '<h1>Acme shop</h1>', shopCert);
   const api = await site(200, '{"ok":true}');
   const billing = await site(503, 'maintenance');
   const globexSite = await site(200, '<h1>Globex</h1>');
@@ -208,6 +218,7 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
         down: (t) => within(t, day(9) - 3 * HOUR, day(9)) || within(t, day(3), day(3) + 40 * 60_000),
         gap: (t) => within(t, day(17), day(15)),
         phases,
+        certExpiry: shopCert.notAfter,
       }, now),
       ...probeHistory('acme', 'api', api.url + '/', { since: day(7), down: () => false, phases: { ...phases, tls: 0 } }, now),
       ...probeHistory('acme', 'billing', billing.url + '/', { since: day(2), down: (t) => t >= now - 30 * 60_000, phases: { ...phases, tls: 0 } }, now),
@@ -273,6 +284,7 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
     async close() {
       if (timer) clearInterval(timer);
       await Promise.all(sites.map((s) => s.close()));
+      rmSync(certs.dir, { recursive: true, force: true });
       await plane.store.close();
     },
   };
