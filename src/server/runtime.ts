@@ -7,7 +7,9 @@ import { createRequestAuthenticator } from '../auth/authenticator.ts';
 import { limitsFromConfig, type IrinConfig } from '../config/schema.ts';
 import { FileMetadataStore } from '../edge/metadata-store.ts';
 import { remoteWriteRoutes } from '../edge/remote-write-routes.ts';
+import { adminApiRoutes } from '../api/admin/plugin.ts';
 import { prometheusApiRoutes } from '../api/prometheus/routes.ts';
+import { serverCheckApiRoutes } from '../onboarding/check-api.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createSelfMetricsRegistry } from '../observability/self-metrics.ts';
 import { createProber, probeApiRoutes } from '../probe/index.ts';
@@ -81,6 +83,17 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
   });
   closers.push({ name: 'metadata', close: () => metadata.close() });
 
+  // Decommissioned tenants lose their partitions, whichever process decommissioned them.
+  const decommissions = startDecommissionWatcher(store, {
+    removeStorage: async (tenant) => {
+      await partitions.drop(String(tenant.id));
+      await metadata.dropTenant(tenant.id);
+      await rm(join(config.data_dir, 'tenants', String(tenant.id)), { recursive: true, force: true });
+      logger.info({ tenant: tenant.slug }, 'removed the storage of a decommissioned tenant');
+    },
+    onError: (err, tenant) => logger.error({ err, tenant: tenant?.slug }, 'could not remove tenant storage'),
+  });
+
   const app = createHttpServer(config, logger);
   await app.register(async (scope) => healthRoutes(scope, readiness));
   await app.register(async (scope) => selfMetricsRoute(scope, registry));
@@ -115,6 +128,21 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
     { prefix: '/prometheus' },
   );
 
+  // Control-plane admin API (platform admins) and the server check that `irin server check` asks.
+  await app.register(adminApiRoutes, {
+    store,
+    hasher: controlPlane.hasher,
+    authenticator,
+    defaultLimits,
+    onTenantDecommissioned: () => void decommissions.poke(),
+  });
+  await app.register(serverCheckApiRoutes, {
+    store,
+    authenticator,
+    querierFor: async (tenantId) => (await tsdbFor(tenantId)).querier(),
+    tenantLabel,
+  });
+
   // Endpoint prober and its status API.
   const prober = createProber({
     dataDir: config.data_dir,
@@ -135,17 +163,6 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
       lastResult: prober.scheduler.lastResult,
     }),
   );
-
-  // Decommissioned tenants lose their partitions, whichever process decommissioned them.
-  const decommissions = startDecommissionWatcher(store, {
-    removeStorage: async (tenant) => {
-      await partitions.drop(String(tenant.id));
-      await metadata.dropTenant(tenant.id);
-      await rm(join(config.data_dir, 'tenants', String(tenant.id)), { recursive: true, force: true });
-      logger.info({ tenant: tenant.slug }, 'removed the storage of a decommissioned tenant');
-    },
-    onError: (err, tenant) => logger.error({ err, tenant: tenant?.slug }, 'could not remove tenant storage'),
-  });
 
   // Replay every existing partition's WAL before declaring readiness, so "ready" means all
   // acknowledged data is queryable.
