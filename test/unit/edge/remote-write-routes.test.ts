@@ -94,6 +94,33 @@ describe('remote write: success and label enforcement', () => {
     assert.equal(bits(s.v[4]!), '7ff0000000000002');
   });
 
+  it('keeps concurrent requests apart (the decoder state is reused between requests)', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        push(
+          edge,
+          body([
+            {
+              labels: { __name__: 'conc', req: String(i) },
+              samples: Array.from({ length: i + 1 }, (_, k) => ({ t: NOW - 60_000 + k, v: i * 100 + k })),
+            },
+          ]),
+          { token: i % 2 ? 't-acme' : 't-globex' },
+        ),
+      ),
+    );
+    for (const r of results) assert.equal(r.statusCode, 204, r.body);
+    for (let i = 0; i < 12; i++) {
+      const [s] = (i % 2 ? edge.tsdb : edge.tsdbs.get(2)!).find({ __name__: 'conc', req: String(i) });
+      assert.ok(s, `request ${i} stored`);
+      assert.deepEqual(
+        [...s.v],
+        Array.from({ length: i + 1 }, (_, k) => i * 100 + k),
+      );
+      assert.equal(getLabel(s.labels, 'tenant'), i % 2 ? 'acme' : 'globex');
+    }
+  });
+
   it('answers 204 to an empty WriteRequest (how 2.0 senders probe the receiver)', async () => {
     const r = await push(edge, snappyBody(new Uint8Array(0)));
     assert.equal(r.statusCode, 204, r.body);
