@@ -152,7 +152,7 @@ export async function aggregate(
   const active: number[] = [];
 
   for (let step = 0; step < grid.n; step++) {
-    await budget.tick();
+    await budget.tick(input.length);
     cursor.load(step);
     if (cursor.count === 0) continue;
     let k = 0;

@@ -150,7 +150,7 @@ export async function setOperation(
   const rc = new StepCursor(rhs);
   const out = new SeriesCollector();
   for (let step = 0; step < grid.n; step++) {
-    await budget.tick();
+    await budget.tick(lhs.length + rhs.length);
     lc.load(step);
     rc.load(step);
     const emitLeft = (k: number): void => {
@@ -233,7 +233,7 @@ export async function vectorBinary(
   const comparison = isComparisonOp(e.op);
   const out = new SeriesCollector();
   for (let step = 0; step < grid.n; step++) {
-    await budget.tick();
+    await budget.tick(lhs.length + rhs.length);
     manyCursor.load(step);
     oneCursor.load(step);
     if (manyCursor.count === 0 || oneCursor.count === 0) continue;

@@ -16,8 +16,8 @@ export interface BudgetOptions {
 }
 
 /**
- * Cooperative scheduling and limits for one query. Hot loops call `shouldYield()` (a counter
- * and, every 256 calls, a clock read) and `await yield()` when it says so, so a heavy query
+ * Cooperative scheduling and limits for one query. Hot loops call `shouldYield(work)` (a counter
+ * and, every ~1000 units of work, a clock read) and `await yield()` when it says so, so a heavy query
  * gives other tenants' requests the event loop every few milliseconds; the deadline and client
  * cancellation are checked at every yield.
  */
@@ -33,8 +33,14 @@ export class Budget {
     this.sliceEnd = now + opts.sliceMs;
   }
 
-  shouldYield(): boolean {
-    if ((++this.ops & 0xff) !== 0) return false;
+  /**
+   * Accounts for `work` units (roughly: samples or series touched) and says whether the current
+   * slice is used up; the clock is read once per ~1000 units.
+   */
+  shouldYield(work = 1): boolean {
+    this.ops += work;
+    if (this.ops < 1024) return false;
+    this.ops = 0;
     const now = performance.now();
     return now >= this.sliceEnd || now >= this.deadline;
   }
@@ -47,8 +53,8 @@ export class Budget {
   }
 
   /** Yields when the current slice is used up; cheap enough to call once per series or step. */
-  async tick(): Promise<void> {
-    if (this.shouldYield()) await this.yield();
+  async tick(work = 1): Promise<void> {
+    if (this.shouldYield(work)) await this.yield();
   }
 
   checkDeadline(): void {

@@ -156,7 +156,7 @@ export class Evaluator {
     const out: StepSeries[] = [];
     let produced = 0;
     for (const s of data) {
-      await this.budget.tick();
+      await this.budget.tick(grid.n + s.timestamps.length);
       const ts = s.timestamps;
       const vals = s.values;
       const steps: number[] = [];
@@ -271,7 +271,7 @@ export class Evaluator {
       let lo = 0;
       let hi = 0;
       for (let i = 0; i < grid.n; i++) {
-        if (this.budget.shouldYield()) await this.budget.yield();
+        if (this.budget.shouldYield(hi - lo + 1)) await this.budget.yield();
         const rangeEnd = this.refTime(grid, i, source.offsetMs, source.at);
         const rangeStart = rangeEnd - source.rangeMs;
         // Window bounds only move forward (or stay, with @), so two indices suffice.

@@ -61,7 +61,7 @@ export async function mapSeries(
 ): Promise<VectorValue> {
   const out = new SeriesCollector();
   for (const s of series) {
-    await budget.tick();
+    await budget.tick(s.steps.length);
     const labels = relabel(s.labels);
     const steps: number[] = [];
     const values: number[] = [];
@@ -312,7 +312,7 @@ async function histogramQuantile(call: InstantCall): Promise<VectorValue> {
   const cursor = new StepCursor(series);
   const active: Group[] = [];
   for (let step = 0; step < call.grid.n; step++) {
-    await call.budget.tick();
+    await call.budget.tick(series.length);
     cursor.load(step);
     active.length = 0;
     for (let k = 0; k < cursor.count; k++) {

@@ -334,6 +334,41 @@ describe('Prometheus API: request hygiene', () => {
   });
 });
 
+describe('Prometheus API: fairness', () => {
+  let app: FastifyInstance;
+  before(async () => ({ app } = await buildApiApp()));
+  after(() => app.close());
+
+  it('answers another tenant’s small queries while a heavy query runs', async () => {
+    const heavyStarted = performance.now();
+    let heavyDone = 0;
+    const heavy = get(
+      app,
+      `/api/v1/query_range?query=${q('quantile_over_time(0.5, http_requests_total[30m:1s])')}&start=${T0 / 1000}&end=${NOW_S}&step=15`,
+    ).then((r) => {
+      heavyDone = performance.now();
+      return r;
+    });
+    const light: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const r = await get(app, `/api/v1/query?query=${q('up')}&time=${NOW_S}`, auth('globex'));
+      assert.equal(r.status, 200);
+      light.push(performance.now() - t);
+    }
+    const lightDone = performance.now();
+    const heavyResult = await heavy;
+    assert.equal(heavyResult.status, 200, heavyResult.raw.slice(0, 200));
+    const heavyMs = heavyDone - heavyStarted;
+    assert.ok(heavyMs > 100, `the heavy query should take a while (took ${heavyMs.toFixed(0)} ms)`);
+    assert.ok(lightDone < heavyDone, 'the small queries finished only after the heavy one');
+    assert.ok(
+      Math.max(...light) < heavyMs / 2,
+      `small queries took ${light.map((x) => x.toFixed(0)).join(', ')} ms during a ${heavyMs.toFixed(0)} ms query`,
+    );
+  });
+});
+
 describe('Prometheus API: one tenant never sees another', () => {
   for (const sharedStorage of [false, true]) {
     describe(sharedStorage ? 'with the storage partition layer switched off' : 'with every layer on', () => {
