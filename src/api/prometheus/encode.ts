@@ -33,6 +33,32 @@ function point(t: number, v: number): string {
   return `[${encodeTimestamp(t)},"${formatApiValue(v)}"]`;
 }
 
+/**
+ * encodeQueryData for large results: series are encoded in slices of a few milliseconds with a
+ * yield to the event loop in between, so a big answer does not hold up other requests.
+ */
+export async function encodeQueryDataCooperatively(r: QueryResult, sliceMs = 5): Promise<string> {
+  if (r.resultType !== 'matrix' && r.resultType !== 'vector') return encodeQueryData(r);
+  const parts: string[] = [];
+  let sliceEnd = performance.now() + sliceMs;
+  let done = 0;
+  while (done < r.result.length) {
+    let points = 0;
+    const from = done;
+    while (done < r.result.length && points < 2000) {
+      const s = r.result[done++]!;
+      points += r.resultType === 'matrix' ? (s as { t: number[] }).t.length : 1;
+    }
+    const chunk = encodeQueryData({ ...r, result: r.result.slice(from, done) } as QueryResult);
+    parts.push(chunk.slice(chunk.indexOf('[') + 1, chunk.lastIndexOf(']')));
+    if (performance.now() >= sliceEnd) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceEnd = performance.now() + sliceMs;
+    }
+  }
+  return `{"resultType":"${r.resultType}","result":[${parts.filter((p) => p !== '').join(',')}]}`;
+}
+
 export function encodeQueryData(r: QueryResult): string {
   switch (r.resultType) {
     case 'scalar':

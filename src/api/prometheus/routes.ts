@@ -24,7 +24,7 @@ import {
 import {
   ERROR_STATUS,
   encodeLabels,
-  encodeQueryData,
+  encodeQueryDataCooperatively,
   errorBody,
   successBody,
   type ApiErrorType,
@@ -249,7 +249,7 @@ export async function prometheusApiRoutes(app: FastifyInstance, deps: Prometheus
     checkWindow(ctx, expr);
     const scopedExpr = injectTenantMatcher(expr, deps.tenantLabel, ctx.principal.tenantSlug);
     const querier = await deps.querierFor(ctx.principal.tenantId);
-    return encodeQueryData(await engine.instantQuery(querier, scopedExpr, time, limits));
+    return encodeQueryDataCooperatively(await engine.instantQuery(querier, scopedExpr, time, limits));
   };
 
   const rangeQuery: Handler = async (ctx) => {
@@ -292,7 +292,9 @@ export async function prometheusApiRoutes(app: FastifyInstance, deps: Prometheus
     checkWindow(ctx, expr);
     const scopedExpr = injectTenantMatcher(expr, deps.tenantLabel, ctx.principal.tenantSlug);
     const querier = await deps.querierFor(ctx.principal.tenantId);
-    return encodeQueryData(await engine.rangeQuery(querier, scopedExpr, start, end, step, limits));
+    return encodeQueryDataCooperatively(
+      await engine.rangeQuery(querier, scopedExpr, start, end, step, limits),
+    );
   };
 
   const series: Handler = async (ctx) => {
