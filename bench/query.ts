@@ -1,206 +1,111 @@
 /**
- * npm run bench:query — dashboard query latency on the ingest benchmark's data (the same
- * deterministic fleet: BENCH_TENANTS tenants × 5–10 servers × ~600 node_exporter series, 15 s
- * interval, BENCH_HOURS of history). Irin's side is its TSDB (one partition per tenant) behind the
- * Prometheus HTTP API (in this process, a bench-only authenticator); Debian's Prometheus 2.42
- * (when installed) is fed the very same samples over remote write. Every query runs as an
- * instant query and as a range query over the last 6 h at a 60 s step; the median of
- * BENCH_RUNS runs is printed for both, with the ratio Irin / Prometheus.
+ * npm run bench:query — dashboard query latency on the ingest benchmark's data (the same fleet
+ * and stream as bench:ingest), for one tenant, against Irin and, when installed, Debian's
+ * Prometheus 2.42 loaded with the same data. Prints median and p90 latency per query and the
+ * Irin / Prometheus ratio of medians.
  *
- * Knobs: BENCH_TENANTS (default 10), BENCH_HOURS (6), BENCH_RUNS (20), BENCH_SKIP_PROMETHEUS=1.
+ * Knobs: BENCH_HOURS (default 6), BENCH_TENANTS (default 10), BENCH_QUERY_RUNS (default 15),
+ * BENCH_SKIP_PROMETHEUS=1.
  */
-import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import snappy from 'snappy';
-import { PrometheusServer, prometheusAvailable } from '../test/conformance/prometheus-server.ts';
-import { encodeBatch } from './support/fast-write-request.ts';
-import { fmt } from './support/processes.ts';
-import { buildFleet, nextValues, type FleetServer } from './support/workload.ts';
-import type { QueryServerOptions } from './support/query-server-worker.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { createCredential } from '../src/tenancy/services/credentials.ts';
+import { openControlPlane } from '../src/tenancy/open.ts';
+import { fmt, quantile, stopProcess } from './support/processes.ts';
+import { feed, INTERVAL_MS, PROMETHEUS, provision, startIrin, startPrometheus, tempDataDir } from './support/targets.ts';
+import { buildFleet } from './support/workload.ts';
 
-const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
 const HOURS = Number(process.env.BENCH_HOURS ?? 6);
-const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-const SKIP_PROMETHEUS = process.env.BENCH_SKIP_PROMETHEUS === '1' || !prometheusAvailable();
-const INTERVAL_MS = 15_000;
-const SCRAPES_PER_BATCH = 20;
-
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
+const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 15);
 const TENANT = 'bench-00';
-const DASHBOARD: [string, string][] = [
-  [
-    'CPU busy % per instance (5m rate)',
-    `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{tenant="${TENANT}",mode="idle"}[5m])))`,
-  ],
-  [
-    'memory used %',
-    `clamp_min((1 - node_memory_MemAvailable_bytes{tenant="${TENANT}"} / node_memory_MemTotal_bytes{tenant="${TENANT}"}) * 100, 0)`,
-  ],
-  [
-    'filesystem used %',
-    `100 * (1 - node_filesystem_avail_bytes{tenant="${TENANT}",fstype!~"rootfs|tmpfs|ramfs",mountpoint!=""} / node_filesystem_size_bytes{tenant="${TENANT}",fstype!~"rootfs|tmpfs|ramfs",mountpoint!=""})`,
-  ],
-  [
-    'top 5 instances by CPU',
-    `topk(5, 100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{tenant="${TENANT}",mode="idle"}[5m]))))`,
-  ],
+
+/** `{sel}` is where a selector's own matchers go; Prometheus gets the tenant matcher written in. */
+const DASHBOARD_QUERIES: { name: string; expr: string; kind: 'range' | 'instant' }[] = [
+  { name: 'CPU busy % per instance (5m rate), range', kind: 'range', expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))' },
+  { name: 'memory used %, range', kind: 'range', expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})' },
+  { name: 'filesystem used %, range', kind: 'range', expr: '100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs"{sel}} / node_filesystem_size_bytes{fstype!~"tmpfs|ramfs"{sel}})' },
+  { name: 'top 5 instances by CPU, range', kind: 'range', expr: 'topk(5, 100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m]))))' },
+  { name: 'network rx bits/s by device, range', kind: 'range', expr: 'sum by (instance, device) (rate(node_network_receive_bytes_total{device!~"lo|veth.+"{sel}}[5m])) * 8' },
+  { name: 'CPU busy % per instance, instant', kind: 'instant', expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))' },
+  { name: 'memory used %, instant', kind: 'instant', expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})' },
 ];
 
-async function feedPrometheus(
-  fleet: FleetServer[],
-  start: number,
-  scrapes: number,
-  prom: PrometheusServer,
-): Promise<void> {
-  for (let done = 0; done < scrapes; done += SCRAPES_PER_BATCH) {
-    const n = Math.min(SCRAPES_PER_BATCH, scrapes - done);
-    for (const server of fleet) {
-      const { timestamps, values } = nextValues(server, start + done * INTERVAL_MS, n, INTERVAL_MS);
-      const body = snappy.compressSync(encodeBatch(server.encoded, timestamps, values));
-      const res = await fetch(`${prom.url}/api/v1/write`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-protobuf',
-          'content-encoding': 'snappy',
-          'x-prometheus-remote-write-version': '0.1.0',
-        },
-        body,
-      });
-      if (!res.ok) throw new Error(`Prometheus refused a write: ${res.status} ${await res.text()}`);
-    }
+function render(expr: string, tenantMatcher: string): string {
+  return expr.replaceAll('{sel}', tenantMatcher ? `,${tenantMatcher}` : '').replaceAll('{sel0}', tenantMatcher);
+}
+
+interface Timing {
+  median: number;
+  p90: number;
+  series: number;
+}
+
+async function timeQuery(baseUrl: string, headers: Record<string, string>, kind: 'range' | 'instant', expr: string, end: number): Promise<Timing> {
+  const params = new URLSearchParams({ query: expr });
+  if (kind === 'range') {
+    params.set('start', String((end - HOURS * 3600_000) / 1000));
+    params.set('end', String(end / 1000));
+    params.set('step', '60');
+  } else {
+    params.set('time', String(end / 1000));
   }
-}
-
-/** Irin's side runs in a worker thread, so that this thread's HTTP client does not share its event loop. */
-function startIrin(
-  tenants: number,
-  start: number,
-  scrapes: number,
-): Promise<{ url: string; worker: Worker }> {
-  // Workers do not inherit tsx's loader on Node 20: register it in the worker before importing the module.
-  const entry = new URL('./support/query-server-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, {
-    eval: true,
-    workerData: {
-      tenants,
-      start,
-      scrapes,
-      intervalMs: INTERVAL_MS,
-      batch: SCRAPES_PER_BATCH,
-    } satisfies QueryServerOptions,
-  });
-  return new Promise((resolve, reject) => {
-    worker.once('message', (m: { url?: string; error?: string }) =>
-      m.url ? resolve({ url: m.url, worker }) : reject(new Error(m.error)),
-    );
-    worker.once('error', reject);
-  });
-}
-
-/** Medians of interleaved runs (after warm-up), so both sides see the same machine load. */
-async function medians(runs: number, fs: readonly (() => Promise<void>)[]): Promise<number[]> {
-  for (let i = 0; i < 3; i++) for (const f of fs) await f();
-  const times = fs.map((): number[] => []);
-  for (let i = 0; i < runs; i++) {
-    for (const [k, f] of fs.entries()) {
-      const t = performance.now();
-      await f();
-      times[k]!.push(performance.now() - t);
-    }
+  const url = `${baseUrl}/api/v1/${kind === 'range' ? 'query_range' : 'query'}?${params}`;
+  const times: number[] = [];
+  let series = 0;
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers });
+    const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string };
+    const ms = performance.now() - t0;
+    if (body.status !== 'success') throw new Error(`${url}: ${body.error}`);
+    series = body.data!.result.length;
+    if (i >= 2) times.push(ms); // two warm-up runs
   }
-  return times.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!);
-}
-
-async function fetchOk(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${text}`);
-  return text;
-}
-
-function seriesCount(body: string): number {
-  return (JSON.parse(body) as { data: { result: unknown[] } }).data.result.length;
+  times.sort((a, b) => a - b);
+  return { median: quantile(times, 0.5), p90: quantile(times, 0.9), series };
 }
 
 async function main(): Promise<void> {
-  const fleet = buildFleet(TENANTS, true);
-  const scrapes = Math.floor((HOURS * 3600_000) / INTERVAL_MS);
-  const end = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS;
-  const start = end - scrapes * INTERVAL_MS;
-  const series = fleet.reduce((n, s) => n + s.node.series.length, 0);
-  console.log(
-    `bench:query — ${TENANTS} tenants, ${fleet.length} servers, ${fmt(series)} series, ${HOURS} h at 15 s (${fmt(series * scrapes)} samples)`,
-  );
+  const scrapes = Math.round((HOURS * 3600_000) / INTERVAL_MS);
+  const start = Math.floor((Date.now() - scrapes * INTERVAL_MS) / INTERVAL_MS) * INTERVAL_MS;
+  const end = start + (scrapes - 1) * INTERVAL_MS;
+  const fleet = buildFleet(TENANTS, false);
+  console.log(`bench:query — loading ${TENANTS} tenants, ${fleet.length} servers, ${HOURS} h (the bench:ingest workload); queries for tenant ${TENANT} over the last ${HOURS} h at 60 s steps, ${RUNS} runs each`);
 
-  const prom = SKIP_PROMETHEUS
-    ? undefined
-    : await PrometheusServer.start(['--storage.tsdb.retention.time=1y']);
-  let irin: { url: string; worker: Worker } | undefined;
+  const irinDir = tempDataDir('irin-qbench-');
+  const headers = await provision(irinDir, fleet);
+  const irin = await startIrin(irinDir);
+  await feed({ name: 'irin', url: `${irin.url}/api/v1/write`, pid: irin.child.pid!, headersFor: (s) => headers.get(s.instance)! }, fleet, start, scrapes);
+  const cp = openControlPlane({ dataDir: irinDir });
+  const key = await createCredential({ store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } }, 'read', TENANT, { name: 'bench' });
+  await cp.store.close();
+  const irinAuth = { authorization: `Bearer ${key.token}` };
+
+  let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+  const promDir = tempDataDir('prom-qbench-');
+  if (process.env.BENCH_SKIP_PROMETHEUS !== '1' && existsSync(PROMETHEUS)) {
+    prom = await startPrometheus(promDir);
+    await feed({ name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) }, buildFleet(TENANTS, true), start, scrapes);
+  }
+
   try {
-    const loadStart = performance.now();
-    [irin] = await Promise.all([
-      startIrin(TENANTS, start, scrapes),
-      prom ? feedPrometheus(fleet, start, scrapes, prom) : undefined,
-    ]);
-    console.log(
-      `loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s${prom ? ' (Irin and Prometheus in parallel)' : ''}`,
-    );
-    const irinUrl = irin.url;
-    const irinHeaders = { authorization: `Bearer ${TENANT}` };
-
-    const rows: string[][] = [['query', 'kind', 'Irin ms', 'Prometheus ms', 'ratio']];
-    const endS = end / 1000;
-    for (const [name, query] of DASHBOARD) {
-      const kinds: [string, string][] = [
-        ['instant', `/api/v1/query?query=${encodeURIComponent(query)}&time=${endS}`],
-        [
-          'range 6h/60s',
-          `/api/v1/query_range?query=${encodeURIComponent(query)}&start=${endS - 6 * 3600}&end=${endS}&step=60`,
-        ],
-      ];
-      for (const [kind, path] of kinds) {
-        const irinBody = await fetchOk(irinUrl + path, irinHeaders);
-        const runIrin = async (): Promise<void> => void (await fetchOk(irinUrl + path, irinHeaders));
-        let irinMs: number;
-        let promMs = NaN;
-        if (prom) {
-          const promBody = await fetchOk(prom.url + path);
-          if (seriesCount(promBody) !== seriesCount(irinBody)) {
-            throw new Error(
-              `${name} (${kind}): Irin returned ${seriesCount(irinBody)} series, Prometheus ${seriesCount(promBody)}`,
-            );
-          }
-          [irinMs, promMs] = (await medians(RUNS, [
-            runIrin,
-            async () => void (await fetchOk(prom.url + path)),
-          ])) as [number, number];
-        } else {
-          [irinMs] = (await medians(RUNS, [runIrin])) as [number];
-        }
-        rows.push([
-          name,
-          kind,
-          fmt(irinMs, 2),
-          prom ? fmt(promMs, 2) : '-',
-          prom ? `${fmt(irinMs / promMs, 2)}×` : '-',
-        ]);
+    console.log(`\n${'query'.padEnd(44)} ${'Irin median'.padStart(12)} ${'p90'.padStart(8)} ${prom ? `${'Prom median'.padStart(12)} ${'p90'.padStart(8)} ${'ratio'.padStart(6)}` : ''}`);
+    for (const q of DASHBOARD_QUERIES) {
+      const mine = await timeQuery(`${irin.url}/prometheus`, irinAuth, q.kind, render(q.expr, ''), end);
+      let line = `${q.name.padEnd(44)} ${`${fmt(mine.median, 1)} ms`.padStart(12)} ${`${fmt(mine.p90, 1)}`.padStart(8)}`;
+      if (prom) {
+        const theirs = await timeQuery(prom.url, {}, q.kind, render(q.expr, `tenant="${TENANT}"`), end);
+        if (theirs.series !== mine.series) line += `  (series differ: irin ${mine.series}, prometheus ${theirs.series})`;
+        line += ` ${`${fmt(theirs.median, 1)} ms`.padStart(12)} ${`${fmt(theirs.p90, 1)}`.padStart(8)} ${`${fmt(mine.median / theirs.median, 2)}×`.padStart(6)}`;
       }
+      console.log(line);
     }
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows)
-      console.log(
-        r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
-      );
-    if (!prom)
-      console.log('\n(Prometheus comparison skipped: /usr/bin/prometheus absent or BENCH_SKIP_PROMETHEUS=1)');
   } finally {
-    if (irin) {
-      irin.worker.postMessage('stop');
-      await new Promise((r) => irin!.worker.once('exit', r));
-    }
-    await prom?.stop();
+    await stopProcess(irin.child);
+    if (prom) await stopProcess(prom.child);
+    rmSync(irinDir, { recursive: true, force: true });
+    rmSync(promDir, { recursive: true, force: true });
   }
 }
 
-if (!existsSync('package.json')) throw new Error('run from the repository root (npm run bench:query)');
 await main();

@@ -58,6 +58,16 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** How fast this machine runs plain JS right now (shared CI boxes vary a lot). */
+function calibrate(): number {
+  const t0 = process.cpuUsage();
+  let s = 0;
+  for (let i = 0; i < 1e8; i++) s += i & 7;
+  const c = process.cpuUsage(t0);
+  if (s < 0) console.log(s);
+  return (c.user + c.system) / 1000;
+}
+
 const root = mkdtempSync(join(tmpdir(), 'irin-tsdb-bench-'));
 const results: string[] = [];
 const report = (line: string) => {
@@ -66,6 +76,33 @@ const report = (line: string) => {
 };
 
 try {
+  report(
+    `calibration: 1e8-iteration JS loop took ${fmt(calibrate())} ms CPU (about 100 ms on an idle 3 GHz core)`,
+  );
+  if (PHASES.has('memory')) {
+    // --- head memory with 6 h of samples in the head (no cut: 24 h block window) -----------------
+    const dir = join(root, 'memory');
+    const ws = servers(SERVERS);
+    const steps = (6 * HOUR) / STEP;
+    const db = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
+    gc();
+    gc();
+    const before = process.memoryUsage();
+    for (let s = 0; s < steps; s++) await Promise.all(requests(ws, s).map((series) => db.append({ series })));
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    const series = db.headStats().series;
+    const total = after.heapUsed - before.heapUsed + (after.external - before.external);
+    report(
+      `head memory, 6 h of 15 s samples (${steps} per series): ${fmt(total / series)} bytes/series ` +
+        `(heap ${fmt((after.heapUsed - before.heapUsed) / series)} + off-heap ${fmt((after.external - before.external) / series)}; ` +
+        `chunk buffers ${fmt(db.headChunkBytes() / series)}); RSS ${fmt(after.rss / 2 ** 20)} MiB`,
+    );
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
   if (PHASES.has('append')) {
     // --- throughput + compression ----------------------------------------------------------
     const dir = join(root, 'append');
@@ -132,31 +169,6 @@ try {
     const ranges = metas.map((m) => `${(m.maxTime - m.minTime) / HOUR}h`).join(' ');
     report(`blocks: ${metas.length} [${ranges}], ${fmt(blockSamples)} samples, ${fmt(blockBytes)} bytes`);
     report(`bytes/sample on disk (blocks, after compaction): ${fmt(blockBytes / blockSamples, 3)}`);
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  if (PHASES.has('memory')) {
-    // --- head memory with 6 h of samples in the head (no cut: 24 h block window) -----------------
-    const dir = join(root, 'memory');
-    const ws = servers(SERVERS);
-    const steps = (6 * HOUR) / STEP;
-    const batches: AppendSeries[][][] = [];
-    gc();
-    const before = process.memoryUsage();
-    const db = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
-    for (let s = 0; s < steps; s++) await Promise.all(requests(ws, s).map((series) => db.append({ series })));
-    void batches;
-    gc();
-    gc();
-    const after = process.memoryUsage();
-    const series = db.headStats().series;
-    const total = after.heapUsed - before.heapUsed + (after.external - before.external);
-    report(
-      `head memory, 6 h of 15 s samples (${steps} per series): ${fmt(total / series)} bytes/series ` +
-        `(heap ${fmt((after.heapUsed - before.heapUsed) / series)} + off-heap ${fmt((after.external - before.external) / series)}; ` +
-        `chunk buffers ${fmt(db.headChunkBytes() / series)}); RSS ${fmt(after.rss / 2 ** 20)} MiB`,
-    );
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
