@@ -229,6 +229,9 @@ function specialFloat(v: number): string | undefined {
 export function formatFloatF(v: number): string {
   const special = specialFloat(v);
   if (special !== undefined) return special;
+  const abs = Math.abs(v);
+  // Within this range JavaScript prints the same shortest digits without an exponent.
+  if (abs >= 1e-6 && abs < 1e21) return String(v);
   const { digits, dp } = shortestDigits(v);
   return (v < 0 ? '-' : '') + fixedFromDigits(digits, dp);
 }
