@@ -90,6 +90,41 @@ export class ByteWriter {
     this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
+  /** A WAL sample entry: uvarint ref, zigzag varint dt, the value's 8 bytes (lo, hi words LE). */
+  sampleEntry(ref: number, dt: number, hi: number, lo: number): void {
+    this.ensure(32);
+    const b = this.buf;
+    let p = this.pos;
+    let v = ref >>> 0; // WAL refs are below 2^31
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
+    const z = dt >= 0 ? dt * 2 : -dt * 2 - 1;
+    if (z < 0x80000000) {
+      v = z;
+      while (v >= 0x80) {
+        b[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      b[p++] = v;
+    } else {
+      this.pos = p;
+      this.uvarint(z);
+      p = this.pos;
+    }
+    b[p++] = lo;
+    b[p++] = lo >>> 8;
+    b[p++] = lo >>> 16;
+    b[p++] = lo >>> 24;
+    b[p++] = hi;
+    b[p++] = hi >>> 8;
+    b[p++] = hi >>> 16;
+    b[p++] = hi >>> 24;
+    this.pos = p;
+  }
+
   /** The exact 8 bytes of a float64 (NaN payloads included), little-endian. */
   f64raw(v: number): void {
     this.ensure(8);

@@ -427,27 +427,15 @@ export function encodePacked(
     }
   }
 
-  // values: write XOR, then replace it by the decimal coding if that is smaller
+  // values: the decimal coding when every value is a decimal, unless XOR is smaller
   const valuesStart = pos;
-  pos = writeBits(out, pos, VALUES_XOR, 2);
-  loadValue(vs[start]!);
-  let hi = valueHi();
-  let lo = valueLo();
-  pos = writeBits64(out, pos, hi, lo, 64);
-  packState[XV_PREV_HI] = hi;
-  packState[XV_PREV_LO] = lo;
-  packState[XV_LEAD] = -1;
-  for (let i = 1; i < n; i++) {
-    loadValue(vs[start + i]!);
-    hi = valueHi();
-    lo = valueLo();
-    pos = writeXorValue(out, pos, hi, lo, packState, 0);
-  }
-  const xorBits = pos - valuesStart;
-
   const e = decimalExponent(vs, start, n);
+  let decimalBits = Infinity;
+  let useDod = false;
+  let width = 0;
+  let g = 1;
   if (e >= 0) {
-    let g = 0;
+    g = 0;
     for (let i = 1; i < n; i++) g = gcd(g, Math.abs(scratchM[i]! - scratchM[i - 1]!));
     if (g === 0) g = 1;
     let prevD = 0;
@@ -461,21 +449,38 @@ export function encodePacked(
     const deltaCost = widthCost(scratchZ, n - 1);
     const deltaWidth = chosenWidth;
     const dodCost = widthCost(scratchZ2, n - 1);
-    const dodWidth = chosenWidth;
-    if (header + Math.min(deltaCost, dodCost) < xorBits) {
-      const useDod = dodCost < deltaCost;
-      // clear the XOR bits written from valuesStart on
-      const firstByte = valuesStart >>> 3;
-      out.fill(0, firstByte + 1, (pos + 7) >>> 3);
-      out[firstByte]! &= ~(0xff >>> (valuesStart & 7)) & 0xff;
-      pos = valuesStart;
-      pos = writeBits(out, pos, useDod ? VALUES_DEC_DOD : VALUES_DEC_DELTA, 2);
-      pos = writeBits(out, pos, e, 4);
-      pos = writeLP(out, pos, g);
-      pos = writeLP(out, pos, zigzag(scratchM[0]!));
-      pos = writeWidthCoded(out, pos, useDod ? scratchZ2 : scratchZ, n - 1, useDod ? dodWidth : deltaWidth);
-    }
+    useDod = dodCost < deltaCost;
+    width = useDod ? chosenWidth : deltaWidth;
+    decimalBits = header + (useDod ? dodCost : deltaCost);
   }
+  // XOR beats a decimal coding only for values with long mantissas; skip trying it otherwise
+  if (decimalBits > 16 * n) {
+    pos = writeBits(out, pos, VALUES_XOR, 2);
+    loadValue(vs[start]!);
+    let hi = valueHi();
+    let lo = valueLo();
+    pos = writeBits64(out, pos, hi, lo, 64);
+    packState[XV_PREV_HI] = hi;
+    packState[XV_PREV_LO] = lo;
+    packState[XV_LEAD] = -1;
+    for (let i = 1; i < n; i++) {
+      loadValue(vs[start + i]!);
+      hi = valueHi();
+      lo = valueLo();
+      pos = writeXorValue(out, pos, hi, lo, packState, 0);
+    }
+    if (pos - valuesStart <= decimalBits) return (pos + 7) >>> 3;
+    // clear the XOR bits written from valuesStart on
+    const firstByte = valuesStart >>> 3;
+    out.fill(0, firstByte + 1, (pos + 7) >>> 3);
+    out[firstByte]! &= ~(0xff >>> (valuesStart & 7)) & 0xff;
+    pos = valuesStart;
+  }
+  pos = writeBits(out, pos, useDod ? VALUES_DEC_DOD : VALUES_DEC_DELTA, 2);
+  pos = writeBits(out, pos, e, 4);
+  pos = writeLP(out, pos, g);
+  pos = writeLP(out, pos, zigzag(scratchM[0]!));
+  pos = writeWidthCoded(out, pos, useDod ? scratchZ2 : scratchZ, n - 1, width);
   return (pos + 7) >>> 3;
 }
 

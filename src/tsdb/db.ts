@@ -347,6 +347,16 @@ export class Tsdb implements TenantTsdb {
   async append(request: AppendRequest): Promise<AppendResult> {
     if (this.closed)
       throw new Error(`tsdb${this.opts.tenant ? ` of tenant ${this.opts.tenant}` : ''} is closed`);
+    const result = this.applyToHead(request);
+    this.checkMaintenanceNeeded();
+    // Waits even when nothing new was logged: a retried request whose samples are all
+    // duplicates must not be acknowledged before the original batch is durable.
+    await this.wal.commit();
+    return result;
+  }
+
+  /** Validates and applies an append to the head and queues its WAL records (synchronous). */
+  private applyToHead(request: AppendRequest): AppendResult {
     for (const s of request.series) {
       for (const smp of s.samples) {
         const t = smp.t;
@@ -425,19 +435,13 @@ export class Tsdb implements TenantTsdb {
           samplesRec.svarint(baseT);
         }
         appended++;
-        samplesRec.uvarint(ref);
-        samplesRec.svarint(t - baseT);
-        samplesRec.f64bits(hi, lo);
+        samplesRec.sampleEntry(ref, t - baseT, hi, lo);
       }
     }
 
     if (seriesRec.pos > 0) this.wal.append(REC_SERIES, seriesRec.bytes());
     if (samplesRec.pos > 0) this.wal.append(REC_SAMPLES, samplesRec.bytes());
     if (samplesRec.buf.length > 8 << 20) this.samplesScratch = new ByteWriter(1 << 16);
-    this.checkMaintenanceNeeded();
-    // Waits even when nothing new was logged: a retried request whose samples are all
-    // duplicates must not be acknowledged before the original batch is durable.
-    await this.wal.commit();
     return { samplesAppended: appended, seriesCreated: created, rejected };
   }
 

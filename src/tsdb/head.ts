@@ -753,19 +753,26 @@ export function headRecordChunks(buf: Uint8Array, end: number): ChunkRef[] {
   return out;
 }
 
-/** FNV-1a over the label names and values (with separators); the series index key. */
+/**
+ * The series index key: FNV-1a over every label value, and over each name's length and first
+ * and last character (names come from a small vocabulary; a collision only costs a comparison).
+ */
 export function hashLabels(labels: Labels): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     const name = l.name;
-    for (let j = 0; j < name.length; j++) h = Math.imul(h ^ name.charCodeAt(j), 16777619);
-    h = Math.imul(h ^ 0xff, 16777619);
+    const n = name.length;
+    h = Math.imul(
+      h ^ (n | (n > 0 ? (name.charCodeAt(0) << 8) ^ (name.charCodeAt(n - 1) << 16) : 0)),
+      16777619,
+    );
     const value = l.value;
     for (let j = 0; j < value.length; j++) h = Math.imul(h ^ value.charCodeAt(j), 16777619);
     h = Math.imul(h ^ 0xfe, 16777619);
   }
-  return h;
+  // 30 bits: small integers stay unboxed as Map keys in V8
+  return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
 export function labelsEqual(a: Labels, b: Labels): boolean {
