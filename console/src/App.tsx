@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, setCsrfToken, setUnauthorizedHandler } from './api.ts';
+import { api, setCsrfToken, setUnauthorizedHandler, takeBootSession } from './api.ts';
 import { Layout } from './components/Layout.tsx';
 import { TimeRangeProvider } from './components/TimeRange.tsx';
 import { Spinner } from './components/ui.tsx';
@@ -101,8 +101,7 @@ export function App() {
   }, []);
   useEffect(() => {
     setUnauthorizedHandler(() => setMeState(null));
-    api
-      .get<Me>('/api/console/me')
+    takeBootSession<Me>()
       .then((m) => setMe(m))
       .catch(() => setMe(null));
   }, [setMe]);

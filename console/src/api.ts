@@ -182,3 +182,22 @@ export function lokiTailUrl(query: string, startMs: number): string {
   const params = new URLSearchParams({ query, start: `${startMs}000000`, limit: '100' });
   return `${proto}//${location.host}/loki/api/v1/tail?${params.toString()}`;
 }
+
+/**
+ * The session lookup, started as soon as the script runs (before React renders), so the first
+ * page's data requests are not delayed by it. Used once by the app at start.
+ */
+let bootSession: Promise<unknown> | undefined = fetch('/api/console/me', {
+  credentials: 'same-origin',
+  headers: { accept: 'application/json' },
+}).then(async (res) => {
+  if (!res.ok) throw new ApiError(res.status, await readError(res));
+  return res.json();
+});
+bootSession.catch(() => undefined);
+
+export function takeBootSession<T>(): Promise<T> {
+  const p = bootSession ?? api.get<T>('/api/console/me');
+  bootSession = undefined;
+  return p as Promise<T>;
+}

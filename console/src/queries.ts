@@ -71,6 +71,9 @@ export function healthNowPanels(instance?: string): Record<string, string> {
   };
 }
 
+/** The latest probe result of every endpoint (for the overview's summary tile). */
+export const ENDPOINTS_UP_PANEL = 'max by (endpoint) (probe_success)';
+
 /** History per server (System Health charts). */
 export function healthHistoryPanels(instance?: string): Record<string, string> {
   const now = healthNowPanels(instance);

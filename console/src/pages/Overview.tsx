@@ -6,10 +6,10 @@ import { TimeSeriesChart } from '../components/TimeSeriesChart.tsx';
 import { Badge, Card, Empty, ErrorBox, PageHeader, Spinner, StateBadge } from '../components/ui.tsx';
 import { ago, bitsPerSecond, bytes, duration, num, pct } from '../format.ts';
 import { useAsync } from '../hooks.ts';
-import { combine, healthHistoryPanels, healthNowPanels, splitByPanel, THRESHOLDS } from '../queries.ts';
+import { combine, ENDPOINTS_UP_PANEL, healthHistoryPanels, healthNowPanels, splitByPanel, THRESHOLDS } from '../queries.ts';
 import { Link } from '../router.tsx';
 import { can, useSession } from '../session.tsx';
-import type { EndpointStatus, ServerRow } from '../types.ts';
+import type { ServerRow } from '../types.ts';
 
 export interface FsUsage {
   mountpoint: string;
@@ -166,9 +166,12 @@ function ServerCard({ name, h, server }: { name: string; h: ServerHealth | undef
   );
 }
 
-function Summary({ servers, endpoints }: { servers: ServerRow[] | undefined; endpoints: EndpointStatus[] | undefined }) {
+/** Latest probe_success per endpoint (1 up, 0 down). */
+type ProbeResults = InstantSample[] | undefined;
+
+function Summary({ servers, endpoints }: { servers: ServerRow[] | undefined; endpoints: ProbeResults }) {
   const count = (state: string) => servers?.filter((s) => s.state === state).length ?? 0;
-  const epCount = (state: string) => endpoints?.filter((e) => e.state === state).length ?? 0;
+  const epCount = (state: 'up' | 'down') => endpoints?.filter((e) => (sampleValue(e) === 1) === (state === 'up')).length ?? 0;
   return (
     <div className="tiles" aria-label="Summary">
       <div className="tile">
@@ -237,14 +240,20 @@ export function Overview() {
   const step = stepFor(t.rangeMs);
   const win = alignedRange(t.start, t.end, step);
   const servers = useAsync((s) => api.get<ServerRow[]>('/api/console/servers', s), [t.end]);
-  const now = useAsync((s) => promInstant(combine(healthNowPanels()), t.end, s), [t.end]);
-  const history = useAsync((s) => promRange(combine(healthHistoryPanels()), win.start, win.end, step, s), [win.start, win.end, step]);
-  const endpoints = useAsync(
-    (s) => api.get<{ data: EndpointStatus[] }>('/api/v1/endpoints/status', s).then((r) => r.data),
+  // One query for every gauge of every server, plus the endpoints' latest results.
+  const now = useAsync(
+    (s) => promInstant(combine({ ...healthNowPanels(), probe: ENDPOINTS_UP_PANEL }), t.end, s),
     [t.end],
+  );
+  // The charts are below the fold: they load once the gauges are in, not in competition with them.
+  const gaugesIn = now.data !== undefined || now.error !== undefined;
+  const history = useAsync(
+    async (s) => (gaugesIn ? promRange(combine(healthHistoryPanels()), win.start, win.end, step, s) : undefined),
+    [win.start, win.end, step, gaugesIn],
   );
 
   const health = now.data ? healthByInstance(now.data) : new Map<string, ServerHealth>();
+  const endpoints = now.data ? (splitByPanel(now.data).get('probe') ?? []) : undefined;
   const registered = new Map((servers.data ?? []).map((s) => [s.name, s]));
   const names = [...new Set([...registered.keys(), ...health.keys()])].sort();
 
@@ -255,7 +264,7 @@ export function Overview() {
         subtitle={`${me.currentOrg?.displayName} · ${names.length} server${names.length === 1 ? '' : 's'} · updated ${new Date(t.end).toLocaleTimeString()}`}
         actions={<TimeRangePicker />}
       />
-      <Summary servers={servers.data} endpoints={endpoints.data} />
+      <Summary servers={servers.data} endpoints={endpoints} />
       {now.error ? <ErrorBox title="Current values" error={now.error} /> : null}
       {servers.error ? <ErrorBox title="Servers" error={servers.error} /> : null}
       {now.loading && !now.data ? (
@@ -284,7 +293,7 @@ export function Overview() {
       {history.error ? <ErrorBox title="History" error={history.error} /> : null}
       {history.data ? (
         <HistoryCharts result={history.data} start={win.start} end={win.end} step={step} />
-      ) : history.loading ? (
+      ) : !history.error ? (
         <Spinner label="Loading history" />
       ) : null}
     </>

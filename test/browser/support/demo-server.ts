@@ -9,7 +9,9 @@ const stack = await startStack({ port });
 const { users } = stack.demo;
 console.log(`Irin console: ${stack.url}/console/`);
 console.log(`  ${users.viewer.email} / ${users.viewer.password} (no MFA)`);
-console.log(`  ${users.owner.email} / ${users.owner.password} (MFA; secret ${users.owner.totpSecret})`);
+for (const u of [users.owner, users.bob, users.ops]) {
+  console.log(`  ${u.email} / ${u.password} (MFA; TOTP secret ${u.totpSecret})`);
+}
 const stop = async () => {
   await stack.stop();
   process.exit(0);
