@@ -6,7 +6,8 @@ import { ParamError, readParams, type ParamSpec, type RequestParams } from '../.
 import type { PushPrincipal, ReadPrincipal } from '../../auth/principal.ts';
 import { CredentialError, type RequestAuthenticator } from '../../auth/request-auth.ts';
 import type { EnforcementPolicy } from '../../edge/enforce-labels.ts';
-import { decompressSnappyBlock, SnappyBodyError } from '../../edge/snappy-block.ts';
+import snappy from 'snappy';
+import { snappyDeclaredLength } from '../../edge/snappy-block.ts';
 import { isValidLabelName } from '../../model/labels.ts';
 import type { Matcher } from '../../model/matchers.ts';
 import type { Expr } from '../logql/ast.ts';
@@ -221,20 +222,34 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     }
     try {
       if (isJson) {
-        if (encoding === 'snappy') body = decompressSnappyBlock(body, maxDecompressed);
+        if (encoding === 'snappy') body = await unsnappy(body, maxDecompressed);
         if (body.length > maxDecompressed) throw new HttpError(413, `the JSON body is over the limit maxDecompressedBytes=${maxDecompressed}`);
         return decodePushJson(body);
       }
       if (media !== '' && media !== 'application/x-protobuf' && media !== 'application/octet-stream') {
         throw new HttpError(415, `Content-Type "${media}" is not supported; send application/x-protobuf (snappy) or application/json`);
       }
-      return decodePushProtobuf(decompressSnappyBlock(body, maxDecompressed));
+      return decodePushProtobuf(await unsnappy(body, maxDecompressed));
     } catch (err) {
-      if (err instanceof SnappyBodyError) {
-        throw new HttpError(err.status, err.status === 413 ? `${err.message} (maxDecompressedBytes=${maxDecompressed})` : err.message);
-      }
       if (err instanceof PushDecodeError) throw new HttpError(400, `malformed push request: ${err.message}`);
       throw err;
+    }
+  }
+
+  /**
+   * Snappy block decompression after checking the declared size (a "snappy bomb" is refused before
+   * anything is allocated), on the thread pool so the event loop keeps serving other tenants.
+   */
+  async function unsnappy(body: Buffer, max: number): Promise<Buffer> {
+    const declared = snappyDeclaredLength(body);
+    if (declared === undefined) throw new HttpError(400, 'the body is not snappy block-compressed protobuf (invalid length preamble)');
+    if (declared > max) {
+      throw new HttpError(413, `the decompressed body would be ${declared} bytes, over the limit maxDecompressedBytes=${max}; send smaller batches`);
+    }
+    try {
+      return (await snappy.uncompress(body, { asBuffer: true })) as Buffer;
+    } catch (err) {
+      throw new HttpError(400, `the body is not valid snappy block-compressed data (${(err as Error).message})`);
     }
   }
 

@@ -2,7 +2,8 @@ import snappy from 'snappy';
 
 /**
  * Client side of the Loki push protocol: encodes a logproto.PushRequest and snappy-compresses it,
- * as Promtail and Alloy send it. Used by tests, the benchmark and the isolation probes.
+ * as Promtail and Alloy send it. Used by tests, the benchmark and the isolation probes. Sizes are
+ * computed first so the message is written into one buffer without intermediate copies.
  */
 export interface PushEntryInput {
   /** Nanoseconds since the epoch as a decimal string, or milliseconds as a number. */
@@ -17,81 +18,98 @@ export interface PushStreamInput {
   readonly entries: readonly PushEntryInput[];
 }
 
-class Writer {
-  private parts: Buffer[] = [];
-  private scratch = Buffer.allocUnsafe(10);
-  length = 0;
-
-  varint(v: number): void {
-    let n = v;
-    let i = 0;
-    while (n >= 0x80) {
-      this.scratch[i++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.scratch[i++] = n;
-    this.push(Buffer.from(this.scratch.subarray(0, i)));
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
   }
-
-  push(b: Buffer): void {
-    this.parts.push(b);
-    this.length += b.length;
-  }
-
-  field(num: number, bytes: Buffer): void {
-    this.varint((num << 3) | 2);
-    this.varint(bytes.length);
-    this.push(bytes);
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.parts, this.length);
-  }
+  return n;
 }
 
-function timestamp(ts: string | number): Buffer {
-  let seconds: number;
-  let nanos: number;
+function writeVarint(buf: Buffer, pos: number, v: number): number {
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+function splitTs(ts: string | number): [number, number] {
   if (typeof ts === 'number') {
-    seconds = Math.floor(ts / 1000);
-    nanos = Math.round((ts - seconds * 1000) * 1e6);
-  } else {
-    const big = BigInt(ts);
-    seconds = Number(big / 1_000_000_000n);
-    nanos = Number(big % 1_000_000_000n);
+    const seconds = Math.floor(ts / 1000);
+    return [seconds, Math.round((ts - seconds * 1000) * 1e6)];
   }
-  const w = new Writer();
-  if (seconds !== 0) {
-    w.varint(0x08);
-    w.varint(seconds);
-  }
-  if (nanos !== 0) {
-    w.varint(0x10);
-    w.varint(nanos);
-  }
-  return w.finish();
+  const big = BigInt(ts);
+  return [Number(big / 1_000_000_000n), Number(big % 1_000_000_000n)];
 }
+
+interface SizedEntry {
+  seconds: number;
+  nanos: number;
+  tsSize: number;
+  line: Buffer;
+  meta: [Buffer, Buffer, number][];
+  size: number;
+}
+
+/** Length of a length-delimited field (tag + length prefix + bytes). */
+const field = (len: number): number => 1 + varintSize(len) + len;
 
 export function encodePushRequest(streams: readonly PushStreamInput[]): Buffer {
-  const req = new Writer();
-  for (const s of streams) {
-    const sw = new Writer();
-    sw.field(1, Buffer.from(s.labels, 'utf8'));
+  const sized = streams.map((s) => {
+    const labels = Buffer.from(s.labels, 'utf8');
+    const entries: SizedEntry[] = s.entries.map((e) => {
+      const [seconds, nanos] = splitTs(e.ts);
+      const tsSize = (seconds !== 0 ? 1 + varintSize(seconds) : 0) + (nanos !== 0 ? 1 + varintSize(nanos) : 0);
+      const line = typeof e.line === 'string' ? Buffer.from(e.line, 'utf8') : e.line;
+      const meta = Object.entries(e.metadata ?? {}).map(([n, v]): [Buffer, Buffer, number] => {
+        const nb = Buffer.from(n, 'utf8');
+        const vb = Buffer.from(v, 'utf8');
+        return [nb, vb, field(nb.length) + field(vb.length)];
+      });
+      const size = field(tsSize) + field(line.length) + meta.reduce((a, m) => a + field(m[2]), 0);
+      return { seconds, nanos, tsSize, line, meta, size };
+    });
+    const size = field(labels.length) + entries.reduce((a, e) => a + field(e.size), 0);
+    return { labels, entries, size };
+  });
+  const total = sized.reduce((a, s) => a + field(s.size), 0);
+  const buf = Buffer.allocUnsafe(total);
+  let p = 0;
+  const bytesField = (num: number, b: Buffer): void => {
+    buf[p++] = (num << 3) | 2;
+    p = writeVarint(buf, p, b.length);
+    p += b.copy(buf, p);
+  };
+  for (const s of sized) {
+    buf[p++] = 0x0a;
+    p = writeVarint(buf, p, s.size);
+    bytesField(1, s.labels);
     for (const e of s.entries) {
-      const ew = new Writer();
-      ew.field(1, timestamp(e.ts));
-      ew.field(2, typeof e.line === 'string' ? Buffer.from(e.line, 'utf8') : e.line);
-      for (const [name, value] of Object.entries(e.metadata ?? {})) {
-        const pw = new Writer();
-        pw.field(1, Buffer.from(name, 'utf8'));
-        pw.field(2, Buffer.from(value, 'utf8'));
-        ew.field(3, pw.finish());
+      buf[p++] = 0x12;
+      p = writeVarint(buf, p, e.size);
+      buf[p++] = 0x0a;
+      p = writeVarint(buf, p, e.tsSize);
+      if (e.seconds !== 0) {
+        buf[p++] = 0x08;
+        p = writeVarint(buf, p, e.seconds);
       }
-      sw.field(2, ew.finish());
+      if (e.nanos !== 0) {
+        buf[p++] = 0x10;
+        p = writeVarint(buf, p, e.nanos);
+      }
+      bytesField(2, e.line);
+      for (const [nb, vb, size] of e.meta) {
+        buf[p++] = 0x1a;
+        p = writeVarint(buf, p, size);
+        bytesField(1, nb);
+        bytesField(2, vb);
+      }
     }
-    req.field(1, sw.finish());
   }
-  return req.finish();
+  return buf;
 }
 
 /** The body Promtail sends: snappy block-compressed protobuf. */

@@ -60,23 +60,34 @@ export class StreamHead {
     this.count = i + 1;
   }
 
+  /** Time-sorted entry indices for lookups in an unsorted head, rebuilt when entries were added. */
+  private index: Uint32Array | null = null;
+  private indexCount = -1;
+
   /** True when the head already holds an entry with this exact timestamp and line. */
   has(ms: number, ns: number, line: Buffer): boolean {
     const n = this.count;
-    const same = (i: number): boolean =>
-      this.ms[i] === ms && this.ns[i] === ns && this.arena.compare(line, 0, line.length, this.starts[i], this.starts[i + 1]) === 0;
+    let order: Uint32Array | null = null;
     if (!this.sorted) {
-      for (let i = 0; i < n; i++) if (same(i)) return true;
-      return false;
+      if (this.indexCount !== n) {
+        this.index = timeOrder(this.snapshot());
+        this.indexCount = n;
+      }
+      order = this.index;
     }
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ms[mid]! < ms || (this.ms[mid] === ms && this.ns[mid]! < ns)) lo = mid + 1;
+      const j = order ? order[mid]! : mid;
+      if (this.ms[j]! < ms || (this.ms[j] === ms && this.ns[j]! < ns)) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < n && this.ms[i] === ms && this.ns[i] === ns; i++) if (same(i)) return true;
+    for (let k = lo; k < n; k++) {
+      const j = order ? order[k]! : k;
+      if (this.ms[j] !== ms || this.ns[j] !== ns) break;
+      if (this.arena.compare(line, 0, line.length, this.starts[j], this.starts[j + 1]) === 0) return true;
+    }
     return false;
   }
 

@@ -91,16 +91,30 @@ export class RecordAppender {
     return new RecordAppender(fh, size);
   }
 
-  /** Appends framed records (not yet durable); returns the end offset of each. */
-  async append(payloads: readonly Buffer[]): Promise<number[]> {
-    const frames = payloads.map(frameRecord);
+  /**
+   * Appends framed records (not yet durable); returns the end offset of each. A record may be
+   * given in parts (written back to back, checksummed together) to avoid copying them into one.
+   */
+  async append(payloads: readonly (Buffer | readonly Buffer[])[]): Promise<number[]> {
+    const out: Buffer[] = [];
     const ends: number[] = [];
     let pos = this.size;
-    for (const f of frames) {
-      pos += f.length;
+    for (const p of payloads) {
+      const parts = Buffer.isBuffer(p) ? [p] : p;
+      let len = 0;
+      let crc = 0;
+      for (const part of parts) {
+        len += part.length;
+        crc = crc32(part, crc);
+      }
+      const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+      header.writeUInt32LE(len, 0);
+      header.writeUInt32LE(crc, 4);
+      out.push(header, ...parts);
+      pos += RECORD_HEADER_BYTES + len;
       ends.push(pos);
     }
-    await writeAll(this.fh, frames);
+    await writeAll(this.fh, out);
     this.size = pos;
     return ends;
   }

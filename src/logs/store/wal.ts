@@ -20,6 +20,8 @@ const SEGMENT_SPAN = 2 ** 32;
 const ENCODING_RAW = 0;
 const ENCODING_DEFLATE = 1;
 const COMPRESS_MIN_BYTES = 512;
+const ENCODING_RAW_BYTE = Buffer.of(ENCODING_RAW);
+const ENCODING_DEFLATE_BYTE = Buffer.of(ENCODING_DEFLATE);
 
 export function walPosition(segment: number, offset: number): WalPosition {
   return segment * SEGMENT_SPAN + offset;
@@ -37,7 +39,8 @@ export interface WalOptions {
 }
 
 interface Waiter {
-  readonly payload: Buffer;
+  /** Encoding byte and body, written as one record without concatenating them. */
+  readonly payload: readonly Buffer[];
   resolve(pos: WalPosition): void;
   reject(err: Error): void;
 }
@@ -102,12 +105,12 @@ export class WriteAheadLog {
   async append(body: Buffer): Promise<WalPosition> {
     if (this.failed) throw this.failed;
     if (this.closed) throw new Error('the log store is closed');
-    let payload: Buffer;
+    let payload: Buffer[];
     if (this.options.compress && body.length >= COMPRESS_MIN_BYTES) {
-      const packed = await deflateRawAsync(body, { level: 1 });
-      payload = Buffer.concat([Buffer.of(ENCODING_DEFLATE), packed]);
+      const packed = await deflateRawAsync(body, { level: 1, chunkSize: Math.max(64 * 1024, body.length) });
+      payload = [ENCODING_DEFLATE_BYTE, packed];
     } else {
-      payload = Buffer.concat([Buffer.of(ENCODING_RAW), body]);
+      payload = [ENCODING_RAW_BYTE, body];
     }
     return new Promise<WalPosition>((resolve, reject) => {
       this.queue.push({ payload, resolve, reject });
