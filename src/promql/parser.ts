@@ -13,7 +13,9 @@ import {
   type BinaryOp,
   type Cardinality,
   type Expr,
+  type NumberLiteral,
   type PositionRange,
+  type SubqueryExpr,
   type ValueType,
   type VectorSelector,
 } from './ast.ts';
@@ -227,7 +229,7 @@ class Converter {
     }
   }
 
-  numberLiteral(node: SyntaxNode): Expr {
+  numberLiteral(node: SyntaxNode): NumberLiteral {
     const text = this.text(node);
     const sign = text[0] === '-' || text[0] === '+' ? text[0] : '';
     const body = text.slice(sign.length).trim();
@@ -353,31 +355,51 @@ class Converter {
     }));
   }
 
+  /**
+   * Applies `offset` or `@` to the selector or subquery it follows (through a matrix selector to
+   * its vector selector); anything else, or a modifier given twice, is an error.
+   */
+  modifier(
+    node: SyntaxNode,
+    target: SyntaxNode,
+    twice: string,
+    misplaced: string,
+    isSet: (e: VectorSelector | SubqueryExpr) => boolean,
+    set: <T extends VectorSelector | SubqueryExpr>(e: T) => T,
+  ): Expr {
+    return this.postfix(this.convert(target), (e) => {
+      const pos = { start: e.pos.start, end: node.to };
+      switch (e.type) {
+        case 'VectorSelector':
+        case 'SubqueryExpr':
+          if (isSet(e)) this.fail(e.pos, twice);
+          return { ...set(e), pos };
+        case 'MatrixSelector':
+          if (isSet(e.selector)) this.fail(e.pos, twice);
+          return { ...e, selector: set(e.selector), pos };
+        default:
+          return this.fail(
+            e.pos,
+            `${misplaced} must be preceded by an instant vector selector or range vector selector or a subquery`,
+          );
+      }
+    });
+  }
+
   offsetExpr(node: SyntaxNode): Expr {
     const kids = this.kids(node);
     const target = kids[0];
     const durNode = kids.find((k) => k.name === 'OffsetDurationExpr');
     if (!target || !durNode) return this.fail(node, 'unexpected end of input in offset, expected duration');
-    const offset = this.offsetDuration(durNode);
-    return this.postfix(this.convert(target), (e) => {
-      const pos = { start: e.pos.start, end: node.to };
-      switch (e.type) {
-        case 'VectorSelector':
-          if (e.offsetMs !== 0) this.fail(e.pos, 'offset may not be set multiple times');
-          return { ...e, offsetMs: offset, pos };
-        case 'MatrixSelector':
-          if (e.selector.offsetMs !== 0) this.fail(e.pos, 'offset may not be set multiple times');
-          return { ...e, selector: { ...e.selector, offsetMs: offset }, pos };
-        case 'SubqueryExpr':
-          if (e.offsetMs !== 0) this.fail(e.pos, 'offset may not be set multiple times');
-          return { ...e, offsetMs: offset, pos };
-        default:
-          return this.fail(
-            e.pos,
-            'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
-          );
-      }
-    });
+    const offsetMs = this.offsetDuration(durNode);
+    return this.modifier(
+      node,
+      target,
+      'offset may not be set multiple times',
+      'offset modifier',
+      (e) => e.offsetMs !== 0,
+      (e) => ({ ...e, offsetMs }),
+    );
   }
 
   atExpr(node: SyntaxNode): Expr {
@@ -389,8 +411,7 @@ class Converter {
     if (value.name === 'AtModifierPreprocessors') {
       at = this.kids(value)[0]?.name === 'AtStart' ? { kind: 'start' } : { kind: 'end' };
     } else if (value.name === 'NumberDurationLiteral') {
-      const lit = this.numberLiteral(value) as { value: number };
-      const seconds = lit.value;
+      const seconds = this.numberLiteral(value).value;
       if (!Number.isFinite(seconds) || Math.abs(seconds * 1000) >= 2 ** 63) {
         this.fail(node, `timestamp out of bounds for @ modifier: ${seconds}`);
       }
@@ -398,25 +419,14 @@ class Converter {
     } else {
       return this.fail(value, `unexpected ${JSON.stringify(this.text(value))} in @, expected timestamp`);
     }
-    return this.postfix(this.convert(target), (e) => {
-      const pos = { start: e.pos.start, end: node.to };
-      switch (e.type) {
-        case 'VectorSelector':
-          if (e.at) this.fail(e.pos, '@ <timestamp> may not be set multiple times');
-          return { ...e, at, pos };
-        case 'MatrixSelector':
-          if (e.selector.at) this.fail(e.pos, '@ <timestamp> may not be set multiple times');
-          return { ...e, selector: { ...e.selector, at }, pos };
-        case 'SubqueryExpr':
-          if (e.at) this.fail(e.pos, '@ <timestamp> may not be set multiple times');
-          return { ...e, at, pos };
-        default:
-          return this.fail(
-            e.pos,
-            '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery',
-          );
-      }
-    });
+    return this.modifier(
+      node,
+      target,
+      '@ <timestamp> may not be set multiple times',
+      '@ modifier',
+      (e) => e.at !== undefined,
+      (e) => ({ ...e, at }),
+    );
   }
 
   callArgs(body: SyntaxNode | undefined): Expr[] {
