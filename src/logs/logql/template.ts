@@ -532,7 +532,7 @@ const FUNCTIONS: Record<string, Fn> = {
     arity('regexReplaceAll', a, 3);
     const re = compileGoRegex(str(a[0]));
     // Go's ${1} / $1 / ${name} expansion maps onto JavaScript's $1 / $<name>.
-    const repl = str(a[2]).replace(/\$\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g, (_m, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
+    const repl = str(a[2]).replace(/\$\{(\w+)\}/g, (_m, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
     return str(a[1]).replace(new RegExp(re.source, re.flags + 'g'), repl);
   },
   regexReplaceAllLiteral: (a) => {
