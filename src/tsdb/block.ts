@@ -383,38 +383,41 @@ export class BlockReader implements IndexReader {
   }
 
   private seriesBounds(id: number): [number, number] {
+    if (!(id >= 0 && id < this.seriesTable.length))
+      throw new BlockCorruptError(`series id ${id} out of range`);
     const start = this.seriesTable[id]!;
     const end = id + 1 < this.seriesTable.length ? this.seriesTable[id + 1]! : this.seriesEnd;
     return [start, end];
   }
 
   /**
-   * Calls fn for every series id in `ids` (ascending) with its decoded entry. Reads the index in
-   * one go when many series are wanted, per series otherwise.
+   * Calls fn for every series id in `ids` (ascending) with its decoded entry. Entries lying close
+   * together in the index file are read with one positional read.
    */
   forEachSeries(ids: Postings, fn: (id: number, s: BlockSeries) => void): void {
-    if (ids.length === 0) return;
-    const batch = ids.length > 32;
-    let base = 0;
-    let buf: Buffer | undefined;
-    if (batch) {
-      base = this.seriesBounds(ids[0]!)[0];
-      buf = this.readIndexRange(base, this.seriesBounds(ids[ids.length - 1]!)[1]);
-    }
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id < 0 || id >= this.seriesTable.length)
-        throw new BlockCorruptError(`series id ${id} out of range`);
-      const [start, end] = this.seriesBounds(id);
-      let r: ByteReader;
-      if (batch) r = new ByteReader(buf!, start - base, end - base);
-      else r = new ByteReader(this.readIndexRange(start, end), 0, end - start);
-      try {
-        fn(id, this.decodeSeries(r));
-      } catch (err) {
-        if (err instanceof CorruptionError) throw new BlockCorruptError(`series ${id}: ${err.message}`);
-        throw err;
+    let i = 0;
+    while (i < ids.length) {
+      const [runStart, firstEnd] = this.seriesBounds(ids[i]!);
+      let runEnd = firstEnd;
+      let j = i;
+      while (j + 1 < ids.length) {
+        const [start, end] = this.seriesBounds(ids[j + 1]!);
+        if (start - runEnd > 4096 || end - runStart > 1 << 20) break;
+        runEnd = end;
+        j++;
       }
+      const buf = this.readIndexRange(runStart, runEnd);
+      for (let k = i; k <= j; k++) {
+        const id = ids[k]!;
+        const [start, end] = this.seriesBounds(id);
+        try {
+          fn(id, this.decodeSeries(new ByteReader(buf, start - runStart, end - runStart)));
+        } catch (err) {
+          if (err instanceof CorruptionError) throw new BlockCorruptError(`series ${id}: ${err.message}`);
+          throw err;
+        }
+      }
+      i = j + 1;
     }
   }
 

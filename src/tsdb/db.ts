@@ -129,6 +129,8 @@ export class Tsdb implements TenantTsdb {
   private minValidTime = -Infinity;
   private readonly maintenance = new Mutex();
   private maintenanceRequested = false;
+  /** After a failed maintenance run, appends do not ask for another one before this time. */
+  private maintenanceBackoffUntil = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly corrupt: CorruptBlock[] = [];
@@ -451,6 +453,7 @@ export class Tsdb implements TenantTsdb {
 
   private checkMaintenanceNeeded(): void {
     if (this.maintenanceRequested || !this.opts.onMaintenanceNeeded || !this.headNeedsCut()) return;
+    if (performance.now() < this.maintenanceBackoffUntil) return;
     this.maintenanceRequested = true;
     this.opts.onMaintenanceNeeded();
   }
@@ -565,14 +568,19 @@ export class Tsdb implements TenantTsdb {
     return this.maintenance.run(async () => {
       this.maintenanceRequested = false;
       if (this.closed) return;
-      let cut = false;
-      while (this.headNeedsCut() && !this.closed) {
-        await this.cutOnce();
-        cut = true;
+      try {
+        let cut = false;
+        while (this.headNeedsCut() && !this.closed) {
+          await this.cutOnce();
+          cut = true;
+        }
+        if (cut && !this.closed) await this.checkpoint();
+        await this.compactAll();
+        await this.applyRetention();
+      } catch (err) {
+        this.maintenanceBackoffUntil = performance.now() + 30_000;
+        throw err;
       }
-      if (cut && !this.closed) await this.checkpoint();
-      await this.compactAll();
-      await this.applyRetention();
     });
   }
 

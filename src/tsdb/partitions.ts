@@ -138,7 +138,7 @@ export class TenantPartitions {
     this.soon = setTimeout(() => {
       this.soon = undefined;
       void this.runMaintenance();
-    }, 100);
+    }, 250);
     this.soon.unref();
   }
 
