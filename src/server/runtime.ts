@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { createRequestAuthenticator } from '../auth/authenticator.ts';
 import { limitsFromConfig, type IrinConfig } from '../config/schema.ts';
 import { FileMetadataStore } from '../edge/metadata-store.ts';
+import { lokiApiRoutes } from '../logs/http/routes.ts';
+import { LogPartitions } from '../logs/store/partitions.ts';
 import { remoteWriteRoutes } from '../edge/remote-write-routes.ts';
 import { adminApiRoutes } from '../api/admin/plugin.ts';
 import { prometheusApiRoutes } from '../api/prometheus/routes.ts';
@@ -77,6 +79,12 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
   });
   closers.push({ name: 'tsdb partitions', close: () => partitions.closeAll() });
   const tsdbFor = (tenantId: number) => partitions.get(String(tenantId));
+  const logPartitions = new LogPartitions({
+    dataDir: config.data_dir,
+    retentionMs: (tenantId) => limitsOf(String(tenantId)).logRetentionMs,
+    onError: (tenantId, err) => logger.error({ err, tenantId }, 'log store problem'),
+  });
+  closers.push({ name: 'log partitions', close: () => logPartitions.closeAll() });
   const metadata = new FileMetadataStore({
     dataDir: config.data_dir,
     onError: (err, tenantId) => logger.warn({ err, tenantId }, 'metadata store write failed'),
@@ -87,6 +95,7 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
   const decommissions = startDecommissionWatcher(store, {
     removeStorage: async (tenant) => {
       await partitions.drop(String(tenant.id));
+      await logPartitions.drop(tenant.id);
       await metadata.dropTenant(tenant.id);
       await rm(join(config.data_dir, 'tenants', String(tenant.id)), { recursive: true, force: true });
       logger.info({ tenant: tenant.slug }, 'removed the storage of a decommissioned tenant');
@@ -128,6 +137,17 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
     { prefix: '/prometheus' },
   );
 
+  await app.register(async (scope) =>
+    lokiApiRoutes(scope, {
+      authenticator,
+      logsFor: (tenantId) => logPartitions.get(tenantId),
+      enforcement,
+      registry,
+      tenantLabel,
+      ingest: { lineTooLong: config.logs.line_too_long },
+    }),
+  );
+
   // Control-plane admin API (platform admins) and the server check that `irin server check` asks.
   await app.register(adminApiRoutes, {
     store,
@@ -166,7 +186,10 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
 
   // Replay every existing partition's WAL before declaring readiness, so "ready" means all
   // acknowledged data is queryable.
-  await Promise.all(existingTenantIds(config.data_dir).map((id) => partitions.get(id)));
+  await Promise.all([
+    ...existingTenantIds(config.data_dir, 'tsdb').map((id) => partitions.get(id)),
+    ...existingTenantIds(config.data_dir, 'logs').map((id) => logPartitions.get(Number(id))),
+  ]);
 
   const address = await app.listen({ host: config.server.listen_address, port: config.server.port });
   if (config.probe.enabled) {
@@ -199,11 +222,11 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
   };
 }
 
-/** Tenant ids that have a TSDB partition on disk. */
-function existingTenantIds(dataDir: string): string[] {
+/** Tenant ids that have a partition of this kind (`tsdb`, `logs`) on disk. */
+function existingTenantIds(dataDir: string, kind: string): string[] {
   const root = join(dataDir, 'tenants');
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, 'tsdb')))
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, kind)))
     .map((e) => e.name);
 }
