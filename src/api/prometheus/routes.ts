@@ -59,6 +59,14 @@ export interface PrometheusApiDeps {
   readonly now?: () => number;
 }
 
+/**
+ * A querier that can list matching series without reading their samples. Not part of the TSDB
+ * contract (src/tsdb/types.ts) yet; used when a querier offers it, else `select` is used.
+ */
+interface SeriesListing {
+  series?(matchers: readonly Matcher[], mint: number, maxt: number): readonly Labels[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly errorType: ApiErrorType,
