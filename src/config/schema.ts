@@ -55,6 +55,10 @@ export const configSchema = z
         tls_cert_file: z.string().default(''),
         tls_key_file: z.string().default(''),
         trusted_proxies: z.array(z.string()).default([]),
+        public_url: z
+          .string()
+          .refine((u) => u === '' || /^https?:\/\/[^/]+/.test(u), { message: 'must be an http(s) URL such as https://irin.example.com' })
+          .default(''),
         shutdown_timeout: duration.default(30_000),
       })
       .strict()

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createRequestAuthenticator } from '../auth/authenticator.ts';
 import { limitsFromConfig, type IrinConfig } from '../config/schema.ts';
+import { consoleRoutes } from '../console/index.ts';
 import { FileMetadataStore } from '../edge/metadata-store.ts';
 import { lokiApiRoutes } from '../logs/http/routes.ts';
 import { LogPartitions } from '../logs/store/partitions.ts';
@@ -162,6 +164,20 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
     querierFor: async (tenantId) => (await tsdbFor(tenantId)).querier(),
     tenantLabel,
   });
+
+  // The web console (single-page app + its JSON API), sessions double as read credentials.
+  const publicUrl = config.server.public_url || undefined;
+  await app.register(async (scope) =>
+    consoleRoutes(scope, {
+      store,
+      hasher: controlPlane.hasher,
+      secure: config.server.tls_cert_file !== '' || (publicUrl?.startsWith('https:') ?? false),
+      staticDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
+      defaultLimits,
+      tenantLabel,
+      ...(publicUrl ? { publicUrl } : {}),
+    }),
+  );
 
   // Endpoint prober and its status API.
   const prober = createProber({
