@@ -36,7 +36,9 @@ function buildBatches(spec: LoadSpec): Batch[] {
   const rand = prng(42);
   const batches: Batch[] = [];
   for (const tenant of spec.tenants) {
-    const gens = Array.from({ length: spec.hosts }, (_, h) => nginxGenerator(tenant.charCodeAt(tenant.length - 1) * 31 + h));
+    const gens = Array.from({ length: spec.hosts }, (_, h) =>
+      nginxGenerator(tenant.charCodeAt(tenant.length - 1) * 31 + h),
+    );
     const cursors = new Array<number>(spec.hosts).fill(0);
     for (;;) {
       // One request carries a slice of every host's stream, as an agent batching files would.
@@ -49,12 +51,16 @@ function buildBatches(spec: LoadSpec): Batch[] {
           const i = cursors[h]!++;
           const ms = Math.floor(spec.start + i * stepMs);
           let line = gens[h]!.line(ms);
-          if (spec.needleEvery > 0 && rand() < 1 / spec.needleEvery) line = line.replace('HTTP/', `${NEEDLE} HTTP/`);
+          if (spec.needleEvery > 0 && rand() < 1 / spec.needleEvery)
+            line = line.replace('HTTP/', `${NEEDLE} HTTP/`);
           bytes += Buffer.byteLength(line);
           entries.push({ ts: ms, line });
         }
         if (entries.length > 0) {
-          streams.push({ labels: `{job="nginx", env="prod", host="web-${h}", filename="/var/log/nginx/access.log"}`, entries });
+          streams.push({
+            labels: `{job="nginx", env="prod", host="web-${h}", filename="/var/log/nginx/access.log"}`,
+            entries,
+          });
           raw += bytes;
         }
       }
@@ -67,7 +73,11 @@ function buildBatches(spec: LoadSpec): Batch[] {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -83,7 +93,10 @@ function post(url: string, headers: Record<string, string>, body: Buffer): Promi
  * Requests of one tenant go out in order (a stream must not jump back past the out-of-order
  * window); tenants are pushed in parallel, `concurrency` requests in flight overall.
  */
-async function pushAll(spec: LoadSpec, batches: Batch[]): Promise<{ seconds: number; raw: number; requests: number }> {
+async function pushAll(
+  spec: LoadSpec,
+  batches: Batch[],
+): Promise<{ seconds: number; raw: number; requests: number }> {
   const queues = new Map<string, Batch[]>();
   for (const b of batches) {
     const q = queues.get(b.tenant) ?? [];
@@ -100,7 +113,11 @@ async function pushAll(spec: LoadSpec, batches: Batch[]): Promise<{ seconds: num
       if (!q) return;
       const b = q.shift();
       if (!b) continue;
-      const res = await post(`${spec.base}/loki/api/v1/push`, { authorization: `Bearer push-${b.tenant}`, 'content-type': 'application/x-protobuf' }, b.body);
+      const res = await post(
+        `${spec.base}/loki/api/v1/push`,
+        { authorization: `Bearer push-${b.tenant}`, 'content-type': 'application/x-protobuf' },
+        b.body,
+      );
       if (res.status !== 204) throw new Error(`push failed: ${res.status} ${res.body}`);
       raw += b.rawBytes;
       requests++;
@@ -117,7 +134,13 @@ if (process.send) {
     const batches = buildBatches(spec);
     const raw = batches.reduce((n, b) => n + b.rawBytes, 0);
     const wire = batches.reduce((n, b) => n + b.body.length, 0);
-    process.send!({ type: 'ready', raw, wire, requests: batches.length, seconds: (performance.now() - t0) / 1000 });
+    process.send!({
+      type: 'ready',
+      raw,
+      wire,
+      requests: batches.length,
+      seconds: (performance.now() - t0) / 1000,
+    });
     process.once('message', () => {
       pushAll(spec, batches).then(
         (r) => {

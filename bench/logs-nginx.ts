@@ -93,7 +93,8 @@ const API_TEMPLATES: ((r: () => number) => string)[] = [
   (r) => `/api/v1/orders?page=${1 + Math.floor(r() * 20)}&per_page=50`,
   (r) => `/api/v1/orders/${100_000 + Math.floor(r() * 900_000)}`,
   (r) => `/api/v1/products/${Math.floor(r() * 2_000)}/reviews`,
-  (r) => `/api/v1/search?q=${['shoes', 'laptop', 'coffee', 'desk', 'lamp', 'phone', 'cable'][Math.floor(r() * 7)]}`,
+  (r) =>
+    `/api/v1/search?q=${['shoes', 'laptop', 'coffee', 'desk', 'lamp', 'phone', 'cable'][Math.floor(r() * 7)]}`,
   () => '/api/v1/health',
   () => '/api/v1/session',
   (r) => `/api/v2/metrics/${['cpu', 'memory', 'disk', 'network'][Math.floor(r() * 4)]}?range=1h`,
@@ -184,7 +185,9 @@ export function nginxGenerator(seed: number): NginxGenerator {
             ? 150 + Math.floor(r() * 400)
             : Math.floor(Math.exp(6 + r() * 6));
       const referer =
-        kind < 0.45 ? `https://www.example.com${PAGE_PATHS[Math.floor(r() * PAGE_PATHS.length)]}` : REFERERS[Math.floor(r() * REFERERS.length)]!;
+        kind < 0.45
+          ? `https://www.example.com${PAGE_PATHS[Math.floor(r() * PAGE_PATHS.length)]}`
+          : REFERERS[Math.floor(r() * REFERERS.length)]!;
       const proto = r() < 0.7 ? 'HTTP/2.0' : 'HTTP/1.1';
       return `${client.ip} - - [${nginxTime(ms)}] "${method} ${path} ${proto}" ${status} ${size} "${referer}" "${client.ua}"`;
     },

@@ -96,20 +96,36 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
 const agent = new http.Agent({ keepAlive: true });
 
-async function query(base: string, tenant: string, params: Record<string, string>): Promise<{ ms: number; json: any }> {
+/** The parts of Loki's query_range response the benchmark reads. */
+interface QueryResponse {
+  data: {
+    result: { values: unknown[] }[];
+    stats: { summary: { totalBytesProcessed: number; totalLinesProcessed: number } };
+  };
+}
+
+async function query(
+  base: string,
+  tenant: string,
+  params: Record<string, string>,
+): Promise<{ ms: number; json: QueryResponse }> {
   const t0 = performance.now();
   const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = http.request(`${base}/loki/api/v1/query_range?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer read-${tenant}` }, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = http.request(
+      `${base}/loki/api/v1/query_range?${new URLSearchParams(params)}`,
+      { headers: { authorization: `Bearer read-${tenant}` }, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
   const ms = performance.now() - t0;
   if (body.status !== 200) throw new Error(`query failed: ${body.status} ${body.text}`);
-  return { ms, json: JSON.parse(body.text) };
+  return { ms, json: JSON.parse(body.text) as QueryResponse };
 }
 
 function du(dir: string): number {
@@ -128,12 +144,23 @@ async function main(): Promise<void> {
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const load = execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ');
-  console.log(`logs bench: bare Fastify + Loki API plugin + LogPartitions in ${dataDir}; load generator in a child process; load average ${load}`);
+  console.log(
+    `logs bench: bare Fastify + Loki API plugin + LogPartitions in ${dataDir}; load generator in a child process; load average ${load}`,
+  );
 
   // 1. Ingestion.
   const end = Date.now() - 60_000;
   const start = end - SIX_HOURS;
-  const ingest = await runLoad({ base, tenants: TENANTS, mb: TOTAL_MB, start, end, concurrency: CONCURRENCY, needleEvery: 0, hosts: 4 });
+  const ingest = await runLoad({
+    base,
+    tenants: TENANTS,
+    mb: TOTAL_MB,
+    start,
+    end,
+    concurrency: CONCURRENCY,
+    needleEvery: 0,
+    hosts: 4,
+  });
   console.log(
     `generated ${ingest.requests} requests: ${mb(ingest.generated.raw)} MB raw, ${mb(ingest.generated.wire)} MB snappy protobuf (${ingest.generated.seconds.toFixed(1)} s, not timed)`,
   );
@@ -152,12 +179,18 @@ async function main(): Promise<void> {
   );
 
   // 4. Metric query over 6 h for one tenant.
-  const metricQuery = 'sum by (status) (rate({job="nginx"} | pattern `<ip> - - [<_>] "<method> <path> <_>" <status> <size> <_>` [5m]))';
+  const metricQuery =
+    'sum by (status) (rate({job="nginx"} | pattern `<ip> - - [<_>] "<method> <path> <_>" <status> <size> <_>` [5m]))';
   const times: number[] = [];
   let series = 0;
   let lines = 0;
   for (let i = 0; i < 3; i++) {
-    const r = await query(base, 't0', { query: metricQuery, start: String(start * 1e6), end: String(end * 1e6), step: '60' });
+    const r = await query(base, 't0', {
+      query: metricQuery,
+      start: String(start * 1e6),
+      end: String(end * 1e6),
+      step: '60',
+    });
     times.push(r.ms);
     series = r.json.data.result.length;
     lines = r.json.data.stats.summary.totalLinesProcessed;
@@ -174,7 +207,16 @@ async function main(): Promise<void> {
     const size = Math.min(sliceMb, SCAN_MB - done);
     const from = start + (SIX_HOURS * done) / SCAN_MB;
     const to = start + (SIX_HOURS * (done + size)) / SCAN_MB;
-    const r = await runLoad({ base, tenants: ['scan'], mb: size, start: from, end: to, concurrency: 1, needleEvery: 100_000, hosts: 4 });
+    const r = await runLoad({
+      base,
+      tenants: ['scan'],
+      mb: size,
+      start: from,
+      end: to,
+      concurrency: 1,
+      needleEvery: 100_000,
+      hosts: 4,
+    });
     scanRaw += r.raw;
   }
   await (await partitions.get(tenantId('scan'))).flush();

@@ -16,7 +16,10 @@ export function formatValue(v: number): string {
   const exp = Number(s.slice(e + 1));
   const neg = mantissa.startsWith('-');
   const digits = mantissa.replace('-', '').replace('.', '');
-  const point = (mantissa.replace('-', '').indexOf('.') < 0 ? mantissa.replace('-', '').length : mantissa.replace('-', '').indexOf('.')) + exp;
+  const point =
+    (mantissa.replace('-', '').indexOf('.') < 0
+      ? mantissa.replace('-', '').length
+      : mantissa.replace('-', '').indexOf('.')) + exp;
   let out: string;
   if (point <= 0) out = '0.' + '0'.repeat(-point) + digits;
   else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
@@ -87,7 +90,10 @@ export function streamsData(streams: readonly LogStreamResult[]): unknown[] {
   }));
 }
 
-export function queryBody(result: { type: 'streams'; streams: readonly LogStreamResult[] } | MetricResult, stats: QueryStats): string {
+export function queryBody(
+  result: { type: 'streams'; streams: readonly LogStreamResult[] } | MetricResult,
+  stats: QueryStats,
+): string {
   let data: Record<string, unknown>;
   switch (result.type) {
     case 'streams':
@@ -105,7 +111,10 @@ export function queryBody(result: { type: 'streams'; streams: readonly LogStream
     case 'vector':
       data = {
         resultType: 'vector',
-        result: result.samples.map((s) => ({ metric: labelsObject(s.labels), value: [s.ms / 1000, formatValue(s.value)] })),
+        result: result.samples.map((s) => ({
+          metric: labelsObject(s.labels),
+          value: [s.ms / 1000, formatValue(s.value)],
+        })),
       };
       break;
     case 'scalar':

@@ -12,7 +12,10 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
 
 export function parseLokiTime(name: string, text: string): LogTime {
   const fail = (): never => {
-    throw new ParamError(name, `could not parse '${name}' parameter: ${JSON.stringify(text)} is not a Unix timestamp (ns, or seconds with a fraction) or an RFC 3339 time`);
+    throw new ParamError(
+      name,
+      `could not parse '${name}' parameter: ${JSON.stringify(text)} is not a Unix timestamp (ns, or seconds with a fraction) or an RFC 3339 time`,
+    );
   };
   const t = text.trim();
   if (t.includes('.') && /^[+-]?\d*\.\d*(e[+-]?\d+)?$/i.test(t)) {
@@ -30,7 +33,15 @@ export function parseLokiTime(name: string, text: string): LogTime {
   if (!m) return fail();
   const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
   const nanos = Number(frac.padEnd(9, '0'));
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Math.floor(nanos / 1e6));
+  let ms = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s),
+    Math.floor(nanos / 1e6),
+  );
   if (Number.isNaN(ms)) fail();
   if (zone.toUpperCase() !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
@@ -45,7 +56,10 @@ export function durationParam(params: RequestParams, name: string): number | und
   try {
     return parseDurationParam(text);
   } catch {
-    throw new ParamError(name, `could not parse '${name}' parameter: ${JSON.stringify(text)} is not a duration (e.g. 5m) or a number of seconds`);
+    throw new ParamError(
+      name,
+      `could not parse '${name}' parameter: ${JSON.stringify(text)} is not a duration (e.g. 5m) or a number of seconds`,
+    );
   }
 }
 
@@ -71,7 +85,11 @@ export function timeRange(params: RequestParams, nowMs: number, defaultSinceMs: 
 export function intParam(params: RequestParams, name: string, fallback: number): number {
   const text = params.get(name);
   if (text === undefined) return fallback;
-  if (!/^-?\d+$/.test(text.trim())) throw new ParamError(name, `could not parse '${name}' parameter: ${JSON.stringify(text)} is not an integer`);
+  if (!/^-?\d+$/.test(text.trim()))
+    throw new ParamError(
+      name,
+      `could not parse '${name}' parameter: ${JSON.stringify(text)} is not an integer`,
+    );
   return Number(text);
 }
 

@@ -19,12 +19,24 @@ export function logApiMetrics(registry: Registry): LogApiMetrics {
     entries: reuse(
       registry,
       'irin_logs_received_entries_total',
-      () => new Counter({ name: 'irin_logs_received_entries_total', help: 'Log entries stored, by tenant.', labelNames: ['tenant'], registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'irin_logs_received_entries_total',
+          help: 'Log entries stored, by tenant.',
+          labelNames: ['tenant'],
+          registers: [registry],
+        }),
     ),
     bytes: reuse(
       registry,
       'irin_logs_received_bytes_total',
-      () => new Counter({ name: 'irin_logs_received_bytes_total', help: 'Log line bytes stored, by tenant.', labelNames: ['tenant'], registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'irin_logs_received_bytes_total',
+          help: 'Log line bytes stored, by tenant.',
+          labelNames: ['tenant'],
+          registers: [registry],
+        }),
     ),
     discarded: reuse(
       registry,

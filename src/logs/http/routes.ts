@@ -20,7 +20,14 @@ import { decodePushJson, decodePushProtobuf, PushDecodeError, type DecodedStream
 import { DEFAULT_LOG_INGEST_OPTIONS, LogIngester, type LogIngestOptions } from '../push/ingest.ts';
 import type { TenantLogStore } from '../store/types.ts';
 import { queryBody } from './encode.ts';
-import { defaultStepMs, directionParam, durationParam, intParam, parseLokiTime, timeRange } from './loki-params.ts';
+import {
+  defaultStepMs,
+  directionParam,
+  durationParam,
+  intParam,
+  parseLokiTime,
+  timeRange,
+} from './loki-params.ts';
 import { logApiMetrics } from './metrics.ts';
 import { runTail } from './tail.ts';
 
@@ -68,7 +75,10 @@ async function inflateBody(kind: 'gzip' | 'deflate', body: Buffer, max: number):
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-      throw new HttpError(413, `the ${kind}-decompressed body is over the limit maxDecompressedBytes=${max}; ${GZIP_MAX_RATIO_HINT}`);
+      throw new HttpError(
+        413,
+        `the ${kind}-decompressed body is over the limit maxDecompressedBytes=${max}; ${GZIP_MAX_RATIO_HINT}`,
+      );
     }
     throw new HttpError(400, `the body is not valid ${kind} data (${e.message})`);
   }
@@ -92,7 +102,13 @@ function readLimited(stream: NodeJS.ReadableStream, limit: number): Promise<Buff
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        reject(new HttpError(413, `the request body is over the limit maxRequestBytes=${limit}; send smaller batches`, { connection: 'close' }));
+        reject(
+          new HttpError(
+            413,
+            `the request body is over the limit maxRequestBytes=${limit}; send smaller batches`,
+            { connection: 'close' },
+          ),
+        );
         return;
       }
       chunks.push(chunk);
@@ -124,15 +140,24 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
   const metrics = logApiMetrics(deps.registry);
   const ingester = new LogIngester(deps.enforcement, { ...DEFAULT_LOG_INGEST_OPTIONS, ...deps.ingest }, now);
 
-  const text = (reply: FastifyReply, status: number, body: string, headers: Record<string, string> = {}): FastifyReply => {
+  const text = (
+    reply: FastifyReply,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): FastifyReply => {
     for (const [k, v] of Object.entries(headers)) reply.header(k, v);
-    return reply.code(status).type('text/plain; charset=utf-8').send(body.endsWith('\n') ? body : body + '\n');
+    return reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(body.endsWith('\n') ? body : body + '\n');
   };
 
   const credentialReply = (reply: FastifyReply, err: unknown): FastifyReply => {
     if (err instanceof CredentialError) {
       const headers: Record<string, string> = {};
-      if (err.status === 429 || err.status === 503) headers['retry-after'] = String(err.retryAfterSeconds ?? (err.status === 503 ? 5 : 1));
+      if (err.status === 429 || err.status === 503)
+        headers['retry-after'] = String(err.retryAfterSeconds ?? (err.status === 503 ? 5 : 1));
       return text(reply, err.status, err.message, headers);
     }
     logger.error({ err }, 'loki api: the authenticator failed');
@@ -166,9 +191,16 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     });
     scope.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
       if (err instanceof HttpError) return text(reply, err.status, err.message, err.headers);
-      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      const status =
+        typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500
+          ? err.statusCode
+          : 500;
       if (status >= 500) logger.error({ err, url: request.url }, 'loki push failed');
-      return text(reply, status, status >= 500 ? 'internal error while storing the pushed logs' : err.message);
+      return text(
+        reply,
+        status,
+        status >= 500 ? 'internal error while storing the pushed logs' : err.message,
+      );
     });
     scope.addHook('onRequest', async (request, reply) => {
       let principal: PushPrincipal;
@@ -179,9 +211,14 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
       }
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > principal.limits.maxRequestBytes) {
-        return text(reply, 413, `the request body of ${length} bytes is over the limit maxRequestBytes=${principal.limits.maxRequestBytes}; send smaller batches`, {
-          connection: 'close',
-        });
+        return text(
+          reply,
+          413,
+          `the request body of ${length} bytes is over the limit maxRequestBytes=${principal.limits.maxRequestBytes}; send smaller batches`,
+          {
+            connection: 'close',
+          },
+        );
       }
       pushPrincipals.set(request, principal);
       return undefined;
@@ -206,28 +243,41 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
       if (outcome.status === 429 && outcome.body.startsWith('rate_limited')) {
         logger.warn({ tenant }, 'loki push: rate limited');
       }
-      const headers: Record<string, string> = outcome.retryAfterSeconds !== undefined ? { 'retry-after': String(outcome.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        outcome.retryAfterSeconds !== undefined ? { 'retry-after': String(outcome.retryAfterSeconds) } : {};
       return text(reply, outcome.status, outcome.body, headers);
     });
   });
 
-  async function decodePush(request: FastifyRequest, raw: Buffer, maxDecompressed: number): Promise<DecodedStream[]> {
+  async function decodePush(
+    request: FastifyRequest,
+    raw: Buffer,
+    maxDecompressed: number,
+  ): Promise<DecodedStream[]> {
     const media = mediaType(request);
     const encoding = (request.headers['content-encoding'] ?? '').trim().toLowerCase();
     const isJson = media === 'application/json';
     let body = raw;
-    if (encoding === 'gzip' || encoding === 'deflate') body = await inflateBody(encoding, raw, maxDecompressed);
+    if (encoding === 'gzip' || encoding === 'deflate')
+      body = await inflateBody(encoding, raw, maxDecompressed);
     else if (encoding !== '' && encoding !== 'identity' && encoding !== 'snappy') {
-      throw new HttpError(415, `Content-Encoding "${encoding}" is not supported; use gzip or deflate (JSON) or none (snappy protobuf)`);
+      throw new HttpError(
+        415,
+        `Content-Encoding "${encoding}" is not supported; use gzip or deflate (JSON) or none (snappy protobuf)`,
+      );
     }
     try {
       if (isJson) {
         if (encoding === 'snappy') body = await unsnappy(body, maxDecompressed);
-        if (body.length > maxDecompressed) throw new HttpError(413, `the JSON body is over the limit maxDecompressedBytes=${maxDecompressed}`);
+        if (body.length > maxDecompressed)
+          throw new HttpError(413, `the JSON body is over the limit maxDecompressedBytes=${maxDecompressed}`);
         return decodePushJson(body);
       }
       if (media !== '' && media !== 'application/x-protobuf' && media !== 'application/octet-stream') {
-        throw new HttpError(415, `Content-Type "${media}" is not supported; send application/x-protobuf (snappy) or application/json`);
+        throw new HttpError(
+          415,
+          `Content-Type "${media}" is not supported; send application/x-protobuf (snappy) or application/json`,
+        );
       }
       return decodePushProtobuf(await unsnappy(body, maxDecompressed));
     } catch (err) {
@@ -242,14 +292,21 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
    */
   async function unsnappy(body: Buffer, max: number): Promise<Buffer> {
     const declared = snappyDeclaredLength(body);
-    if (declared === undefined) throw new HttpError(400, 'the body is not snappy block-compressed protobuf (invalid length preamble)');
+    if (declared === undefined)
+      throw new HttpError(400, 'the body is not snappy block-compressed protobuf (invalid length preamble)');
     if (declared > max) {
-      throw new HttpError(413, `the decompressed body would be ${declared} bytes, over the limit maxDecompressedBytes=${max}; send smaller batches`);
+      throw new HttpError(
+        413,
+        `the decompressed body would be ${declared} bytes, over the limit maxDecompressedBytes=${max}; send smaller batches`,
+      );
     }
     try {
       return (await snappy.uncompress(body, { asBuffer: true })) as Buffer;
     } catch (err) {
-      throw new HttpError(400, `the body is not valid snappy block-compressed data (${(err as Error).message})`);
+      throw new HttpError(
+        400,
+        `the body is not valid snappy block-compressed data (${(err as Error).message})`,
+      );
     }
   }
 
@@ -263,7 +320,8 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     timeoutMs: principal.limits.queryTimeoutMs,
   });
 
-  const scoped = <E extends Expr>(principal: ReadPrincipal, expr: E): E => injectTenantMatcher(expr, tenantLabel, principal.tenantSlug);
+  const scoped = <E extends Expr>(principal: ReadPrincipal, expr: E): E =>
+    injectTenantMatcher(expr, tenantLabel, principal.tenantSlug);
 
   const checkRange = (principal: ReadPrincipal, startMs: number, endMs: number): void => {
     const limit = principal.limits.maxQueryRangeMs;
@@ -296,45 +354,53 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-    const route = (endpoint: string, spec: ParamSpec, handler: Handler) => async (request: FastifyRequest, reply: FastifyReply) => {
-      let principal: ReadPrincipal;
-      try {
-        principal = await deps.authenticator.authenticateRead(request);
-      } catch (err) {
-        return credentialReply(reply, err);
-      }
-      const controller = new AbortController();
-      const onClose = (): void => {
-        if (!reply.raw.writableFinished) controller.abort();
+    const route =
+      (endpoint: string, spec: ParamSpec, handler: Handler) =>
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        let principal: ReadPrincipal;
+        try {
+          principal = await deps.authenticator.authenticateRead(request);
+        } catch (err) {
+          return credentialReply(reply, err);
+        }
+        const controller = new AbortController();
+        const onClose = (): void => {
+          if (!reply.raw.writableFinished) controller.abort();
+        };
+        reply.raw.once('close', onClose);
+        const started = performance.now();
+        let status = 200;
+        try {
+          const params = readParams(
+            { method: request.method, url: request.url, headers: request.headers, body: request.body },
+            spec,
+          );
+          const body = await handler({ request, principal, params, signal: controller.signal });
+          return reply.code(200).type('application/json; charset=utf-8').send(body);
+        } catch (err) {
+          if (err instanceof HttpError) {
+            status = err.status;
+            return text(reply, err.status, err.message, err.headers);
+          }
+          if (err instanceof ParamError || err instanceof LogQLParseError) {
+            status = 400;
+            return text(reply, 400, err.message);
+          }
+          if (err instanceof LogQLEvalError) {
+            status = err.status;
+            return text(reply, err.status, err.message);
+          }
+          status = 500;
+          logger.error({ err, url: request.url }, 'loki api request failed');
+          return text(reply, 500, 'internal error while answering the query');
+        } finally {
+          reply.raw.off('close', onClose);
+          metrics.queryDuration.observe(
+            { endpoint, code: String(status) },
+            (performance.now() - started) / 1000,
+          );
+        }
       };
-      reply.raw.once('close', onClose);
-      const started = performance.now();
-      let status = 200;
-      try {
-        const params = readParams({ method: request.method, url: request.url, headers: request.headers, body: request.body }, spec);
-        const body = await handler({ request, principal, params, signal: controller.signal });
-        return reply.code(200).type('application/json; charset=utf-8').send(body);
-      } catch (err) {
-        if (err instanceof HttpError) {
-          status = err.status;
-          return text(reply, err.status, err.message, err.headers);
-        }
-        if (err instanceof ParamError || err instanceof LogQLParseError) {
-          status = 400;
-          return text(reply, 400, err.message);
-        }
-        if (err instanceof LogQLEvalError) {
-          status = err.status;
-          return text(reply, err.status, err.message);
-        }
-        status = 500;
-        logger.error({ err, url: request.url }, 'loki api request failed');
-        return text(reply, 500, 'internal error while answering the query');
-      } finally {
-        reply.raw.off('close', onClose);
-        metrics.queryDuration.observe({ endpoint, code: String(status) }, (performance.now() - started) / 1000);
-      }
-    };
     const getPost = (url: string, endpoint: string, spec: ParamSpec, handler: Handler): void => {
       scope.route({ method: ['GET', 'POST'], url, handler: route(endpoint, spec, handler) });
     };
@@ -342,7 +408,10 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     getPost('/loki/api/v1/query', 'query', {}, async ({ principal, params, signal }) => {
       const expr = parseLogQL(params.raw('query') ?? '');
       if (expr.kind === 'logSelector') {
-        throw new HttpError(400, 'log queries are not supported as an instant query type; use query_range for log queries');
+        throw new HttpError(
+          400,
+          'log queries are not supported as an instant query type; use query_range for log queries',
+        );
       }
       const timeText = params.get('time');
       const t = timeText !== undefined ? parseLokiTime('time', timeText).ms : now();
@@ -373,7 +442,11 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
         return queryBody({ type: 'streams', streams }, engine.stats);
       }
       const step = durationParam(params, 'step') ?? defaultStepMs(start.ms, end.ms);
-      if (step <= 0) throw new ParamError('step', 'zero or negative query resolution step widths are not accepted; try a positive integer');
+      if (step <= 0)
+        throw new ParamError(
+          'step',
+          'zero or negative query resolution step widths are not accepted; try a positive integer',
+        );
       const result = await engine.evalRange(scoped(principal, expr), start.ms, end.ms, step);
       return queryBody(result, engine.stats);
     });
@@ -382,7 +455,10 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
       const { start, end } = timeRange(params, now(), 6 * 3600_000);
       const matchers = selectorMatchers(principal, params.get('query'));
       const store = await storeFor(principal.tenantId);
-      return JSON.stringify({ status: 'success', data: store.querier().labelNames(matchers, start.ms, end.ms) });
+      return JSON.stringify({
+        status: 'success',
+        data: store.querier().labelNames(matchers, start.ms, end.ms),
+      });
     };
     getPost('/loki/api/v1/labels', 'labels', {}, labelsHandler);
     getPost('/loki/api/v1/label', 'labels', {}, labelsHandler);
@@ -395,25 +471,34 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
         const { start, end } = timeRange(params, now(), 6 * 3600_000);
         const matchers = selectorMatchers(principal, params.get('query'));
         const store = await storeFor(principal.tenantId);
-        return JSON.stringify({ status: 'success', data: store.querier().labelValues(name, matchers, start.ms, end.ms) });
+        return JSON.stringify({
+          status: 'success',
+          data: store.querier().labelValues(name, matchers, start.ms, end.ms),
+        });
       }),
     );
 
-    getPost('/loki/api/v1/series', 'series', { multi: ['match[]', 'match'] }, async ({ principal, params }) => {
-      const selectors = [...params.getAll('match[]'), ...params.getAll('match')];
-      if (selectors.length === 0) throw new ParamError('match[]', 'at least one match[] argument must be provided');
-      const { start, end } = timeRange(params, now(), 3600_000);
-      const store = await storeFor(principal.tenantId);
-      const q = store.querier();
-      const seen = new Map<number, Record<string, string>>();
-      for (const text of selectors) {
-        const matchers = injectTenantMatchers(parseStreamSelector(text), tenantLabel, principal.tenantSlug);
-        for (const s of q.streams(matchers, start.ms, end.ms)) {
-          if (!seen.has(s.id)) seen.set(s.id, Object.fromEntries(s.labels.map((l) => [l.name, l.value])));
+    getPost(
+      '/loki/api/v1/series',
+      'series',
+      { multi: ['match[]', 'match'] },
+      async ({ principal, params }) => {
+        const selectors = [...params.getAll('match[]'), ...params.getAll('match')];
+        if (selectors.length === 0)
+          throw new ParamError('match[]', 'at least one match[] argument must be provided');
+        const { start, end } = timeRange(params, now(), 3600_000);
+        const store = await storeFor(principal.tenantId);
+        const q = store.querier();
+        const seen = new Map<number, Record<string, string>>();
+        for (const text of selectors) {
+          const matchers = injectTenantMatchers(parseStreamSelector(text), tenantLabel, principal.tenantSlug);
+          for (const s of q.streams(matchers, start.ms, end.ms)) {
+            if (!seen.has(s.id)) seen.set(s.id, Object.fromEntries(s.labels.map((l) => [l.name, l.value])));
+          }
         }
-      }
-      return JSON.stringify({ status: 'success', data: [...seen.values()] });
-    });
+        return JSON.stringify({ status: 'success', data: [...seen.values()] });
+      },
+    );
 
     getPost('/loki/api/v1/index/stats', 'index_stats', {}, async ({ principal, params }) => {
       const { start, end } = timeRange(params, now(), 3600_000);
@@ -430,12 +515,25 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     scope.get(
       '/loki/api/v1/status/buildinfo',
       route('buildinfo', {}, async () =>
-        JSON.stringify({ version: '2.9.0', revision: 'irin', branch: '', buildUser: 'irin', buildDate: '', goVersion: '' }),
+        JSON.stringify({
+          version: '2.9.0',
+          revision: 'irin',
+          branch: '',
+          buildUser: 'irin',
+          buildDate: '',
+          goVersion: '',
+        }),
       ),
     );
 
     // Deny by default: nothing else under /loki answers.
-    scope.all('/loki/*', async (request, reply) => text(reply, 404, `404 page not found: ${request.method} ${request.url.split('?')[0]} is not a Loki API endpoint`));
+    scope.all('/loki/*', async (request, reply) =>
+      text(
+        reply,
+        404,
+        `404 page not found: ${request.method} ${request.url.split('?')[0]} is not a Loki API endpoint`,
+      ),
+    );
   });
 
   // ---------------------------------------------------------------- tail (WebSocket)
@@ -456,12 +554,15 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
       try {
         const params = readParams({ method: request.method, url: request.url, headers: request.headers });
         const expr = parseLogQL(params.raw('query') ?? '');
-        if (expr.kind !== 'logSelector') throw new HttpError(400, 'tail only accepts log queries, not metric queries');
+        if (expr.kind !== 'logSelector')
+          throw new HttpError(400, 'tail only accepts log queries, not metric queries');
         const delay = intParam(params, 'delay_for', 0);
-        if (delay < 0 || delay > 5) throw new ParamError('delay_for', 'delay_for can not be larger than 5 seconds or negative');
+        if (delay < 0 || delay > 5)
+          throw new ParamError('delay_for', 'delay_for can not be larger than 5 seconds or negative');
         const limit = intParam(params, 'limit', 100);
         const maxEntries = deps.maxEntriesLimitPerQuery ?? DEFAULT_ENGINE_LIMITS.maxEntries;
-        if (limit < 0 || limit > maxEntries) throw new ParamError('limit', `limit must be between 0 and max_entries_limit (${maxEntries})`);
+        if (limit < 0 || limit > maxEntries)
+          throw new ParamError('limit', `limit must be between 0 and max_entries_limit (${maxEntries})`);
         const startText = params.get('start');
         const startMs = startText !== undefined ? parseLokiTime('start', startText).ms : now() - 3600_000;
         const store = await storeFor(principal.tenantId);

@@ -36,7 +36,11 @@ interface Pending {
  * `/loki/api/v1/tail`: sends the last `limit` entries since `start`, then every new matching entry
  * as it is stored, as Loki's `{"streams": […], "dropped_entries": […]}` messages.
  */
-export async function runTail(socket: WebSocket, req: TailRequest, onError: (err: unknown) => void): Promise<void> {
+export async function runTail(
+  socket: WebSocket,
+  req: TailRequest,
+  onError: (err: unknown) => void,
+): Promise<void> {
   const pipeline = compilePipeline(req.selector.pipeline);
   const matchers = req.selector.matchers;
   let pending = new Map<string, Pending>();
@@ -71,7 +75,8 @@ export async function runTail(socket: WebSocket, req: TailRequest, onError: (err
       if (pipeline.hasStages && !pipeline.process(state)) continue;
       const labels = state.labels.labels();
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-        if (dropped.length < MAX_DROPPED_REPORTED) dropped.push({ labels: labelsObject(labels), timestamp: formatNs(e.ms, e.ns) });
+        if (dropped.length < MAX_DROPPED_REPORTED)
+          dropped.push({ labels: labelsObject(labels), timestamp: formatNs(e.ms, e.ns) });
         continue;
       }
       const key = labelsKeyOf(labels);
@@ -86,7 +91,7 @@ export async function runTail(socket: WebSocket, req: TailRequest, onError: (err
     if (closed || (pending.size === 0 && dropped.length === 0) || req.now() < dueAt) return;
     const streams = [...pending.values()].map((p) => ({
       stream: labelsObject(p.labels),
-      values: p.values.sort((a, b) => (a[0].length - b[0].length || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
+      values: p.values.sort((a, b) => a[0].length - b[0].length || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
     }));
     const message = JSON.stringify({ streams, dropped_entries: dropped.length > 0 ? dropped : null });
     pending = new Map();
@@ -119,7 +124,8 @@ export async function runTail(socket: WebSocket, req: TailRequest, onError: (err
       direction: 'backward',
     });
     for (const s of initial) s.entries.reverse();
-    if (!closed && initial.length > 0) socket.send(JSON.stringify({ streams: streamsData(initial), dropped_entries: null }));
+    if (!closed && initial.length > 0)
+      socket.send(JSON.stringify({ streams: streamsData(initial), dropped_entries: null }));
   } catch (err) {
     onError(err);
     if (!closed) socket.close(1011, 'tail query failed');

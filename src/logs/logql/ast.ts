@@ -40,8 +40,20 @@ export type LabelFilterExpr =
   | { readonly kind: 'and' | 'or'; readonly left: LabelFilterExpr; readonly right: LabelFilterExpr }
   | { readonly kind: 'matcher'; readonly matcher: Matcher }
   | { readonly kind: 'number'; readonly name: string; readonly op: CompareOp; readonly value: number }
-  | { readonly kind: 'duration'; readonly name: string; readonly op: CompareOp; readonly seconds: number; readonly text: string }
-  | { readonly kind: 'bytes'; readonly name: string; readonly op: CompareOp; readonly bytes: number; readonly text: string }
+  | {
+      readonly kind: 'duration';
+      readonly name: string;
+      readonly op: CompareOp;
+      readonly seconds: number;
+      readonly text: string;
+    }
+  | {
+      readonly kind: 'bytes';
+      readonly name: string;
+      readonly op: CompareOp;
+      readonly bytes: number;
+      readonly text: string;
+    }
   | { readonly kind: 'ip'; readonly name: string; readonly negate: boolean; readonly pattern: string };
 
 export interface LabelFilterStage {
@@ -148,7 +160,8 @@ export interface RangeAggregationExpr {
   readonly grouping?: Grouping;
 }
 
-export type VectorOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc';
+export type VectorOp =
+  'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc';
 
 export interface VectorAggregationExpr {
   readonly kind: 'vectorAgg';
@@ -158,7 +171,8 @@ export interface VectorAggregationExpr {
   readonly expr: MetricExpr;
 }
 
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '>=' | '<' | '<=' | 'and' | 'or' | 'unless';
+export type BinaryOp =
+  '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '>=' | '<' | '<=' | 'and' | 'or' | 'unless';
 
 export interface VectorMatching {
   readonly on: boolean;
@@ -195,7 +209,8 @@ export interface LabelReplaceExpr {
   readonly regex: string;
 }
 
-export type MetricExpr = RangeAggregationExpr | VectorAggregationExpr | BinaryExpr | LiteralExpr | VectorExpr | LabelReplaceExpr;
+export type MetricExpr =
+  RangeAggregationExpr | VectorAggregationExpr | BinaryExpr | LiteralExpr | VectorExpr | LabelReplaceExpr;
 
 export type Expr = LogSelectorExpr | MetricExpr;
 

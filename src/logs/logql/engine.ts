@@ -12,7 +12,14 @@ import type {
 } from './ast.ts';
 import { BaseLabels, labelsKeyOf, type LabelsBuilder } from './labels-builder.ts';
 import { SAMPLE_EXTRACTION_ERR } from './parsers.ts';
-import { applyMetadata, compileLabelFilter, compilePipeline, newEntryState, type CompiledPipeline, type EntryState } from './pipeline.ts';
+import {
+  applyMetadata,
+  compileLabelFilter,
+  compilePipeline,
+  newEntryState,
+  type CompiledPipeline,
+  type EntryState,
+} from './pipeline.ts';
 import { goRegexToJs, inlineFlags } from './regex.ts';
 import { parseBytes, parseGoDuration, parseGoFloat } from './units.ts';
 
@@ -175,7 +182,12 @@ export class LogQLEngine {
     this.stats.execTimeSeconds = (Date.now() - this.started) / 1000;
   }
 
-  private async load(src: { load(): Promise<Block>; compressedBytes: number; rawBytes: number; count: number }): Promise<Block> {
+  private async load(src: {
+    load(): Promise<Block>;
+    compressedBytes: number;
+    rawBytes: number;
+    count: number;
+  }): Promise<Block> {
     this.checkDeadline();
     const block = await src.load();
     if (src.compressedBytes > 0) {
@@ -194,7 +206,9 @@ export class LogQLEngine {
 
   async selectLogs(expr: LogSelectorExpr, p: LogQueryParams): Promise<LogStreamResult[]> {
     if (p.limit > this.limits.maxEntries) {
-      throw new LogQLEvalError(`max entries limit per query exceeded, limit > max_entries_limit (${p.limit} > ${this.limits.maxEntries})`);
+      throw new LogQLEvalError(
+        `max entries limit per query exceeded, limit > max_entries_limit (${p.limit} > ${this.limits.maxEntries})`,
+      );
     }
     const pipeline = compilePipeline(expr.pipeline);
     const backward = p.direction === 'backward';
@@ -269,17 +283,25 @@ export class LogQLEngine {
   // ------------------------------------------------------------------ metric queries
 
   async evalRange(expr: MetricExpr, startMs: number, endMs: number, stepMs: number): Promise<MetricResult> {
-    if (stepMs <= 0) throw new LogQLEvalError('zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (stepMs <= 0)
+      throw new LogQLEvalError(
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      );
     const count = Math.floor((endMs - startMs) / stepMs) + 1;
     if (count > 11_000) {
-      throw new LogQLEvalError('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+      throw new LogQLEvalError(
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      );
     }
     const steps = new Float64Array(count);
     for (let k = 0; k < count; k++) steps[k] = startMs + k * stepMs;
     const v = await this.eval(expr, steps);
     this.finish();
     if (v.kind === 'scalar') {
-      return { type: 'matrix', series: [{ labels: [], points: [...steps].map((t, k) => [t, v.values[k]!] as [number, number]) }] };
+      return {
+        type: 'matrix',
+        series: [{ labels: [], points: [...steps].map((t, k) => [t, v.values[k]!] as [number, number]) }],
+      };
     }
     const series: SeriesResult[] = [];
     for (const s of v.series) {
@@ -297,7 +319,9 @@ export class LogQLEngine {
     const v = await this.eval(expr, steps);
     this.finish();
     if (v.kind === 'scalar') return { type: 'scalar', ms: tMs, value: v.values[0]! };
-    let samples = v.series.filter((s) => s.present[0]).map((s) => ({ labels: s.labels, ms: tMs, value: s.values[0]! }));
+    let samples = v.series
+      .filter((s) => s.present[0])
+      .map((s) => ({ labels: s.labels, ms: tMs, value: s.values[0]! }));
     const sortOp = topSort(expr);
     if (sortOp === 'sort') samples.sort((a, b) => a.value - b.value);
     else if (sortOp === 'sort_desc') samples.sort((a, b) => b.value - a.value);
@@ -313,7 +337,14 @@ export class LogQLEngine {
       case 'vector':
         return {
           kind: 'vector',
-          series: [{ labels: [], key: '', values: new Float64Array(steps.length).fill(e.value), present: new Uint8Array(steps.length).fill(1) }],
+          series: [
+            {
+              labels: [],
+              key: '',
+              values: new Float64Array(steps.length).fill(e.value),
+              present: new Uint8Array(steps.length).fill(1),
+            },
+          ],
         };
       case 'rangeAgg':
         return { kind: 'vector', series: this.limitSeries(await this.rangeAgg(e, steps, e.grouping)) };
@@ -340,7 +371,11 @@ export class LogQLEngine {
   }
 
   /** Extracts samples from log lines and applies the range function at every step. */
-  private async rangeAgg(e: RangeAggregationExpr, steps: Float64Array, grouping: Grouping | undefined): Promise<StepSeries[]> {
+  private async rangeAgg(
+    e: RangeAggregationExpr,
+    steps: Float64Array,
+    grouping: Grouping | undefined,
+  ): Promise<StepSeries[]> {
     const { range } = e;
     const first = steps[0]!;
     const last = steps[steps.length - 1]!;
@@ -383,7 +418,12 @@ export class LogQLEngine {
             const raw = lbs.get(unwrap.label);
             const v = raw === undefined ? undefined : convert!(raw);
             if (v === undefined) {
-              lbs.setError(SAMPLE_EXTRACTION_ERR, raw === undefined ? `label "${unwrap.label}" not found` : `cannot convert ${JSON.stringify(raw)}`);
+              lbs.setError(
+                SAMPLE_EXTRACTION_ERR,
+                raw === undefined
+                  ? `label "${unwrap.label}" not found`
+                  : `cannot convert ${JSON.stringify(raw)}`,
+              );
               value = 0;
             } else value = v;
             let keep = true;
@@ -421,13 +461,16 @@ export class LogQLEngine {
           s.t.push(tk);
           s.v.push(value);
           if (++this.samples > this.limits.maxSamples) {
-            throw new LogQLEvalError(`the query would process more than ${this.limits.maxSamples} samples (maxQuerySamples); narrow the time range or the stream selector`);
+            throw new LogQLEvalError(
+              `the query would process more than ${this.limits.maxSamples} samples (maxQuerySamples); narrow the time range or the stream selector`,
+            );
           }
         }
       }
     }
 
-    if (e.op === 'absent_over_time') return [this.absent(e, steps, series.get(''), range.offsetMs, range.rangeMs, anySample)];
+    if (e.op === 'absent_over_time')
+      return [this.absent(e, steps, series.get(''), range.offsetMs, range.rangeMs, anySample)];
     const out: StepSeries[] = [];
     for (const [key, s] of series) {
       const values = new Float64Array(steps.length);
@@ -451,7 +494,14 @@ export class LogQLEngine {
     return out;
   }
 
-  private absent(e: RangeAggregationExpr, steps: Float64Array, s: SampleSeries | undefined, offsetMs: number, rangeMs: number, any: boolean): StepSeries {
+  private absent(
+    e: RangeAggregationExpr,
+    steps: Float64Array,
+    s: SampleSeries | undefined,
+    offsetMs: number,
+    rangeMs: number,
+    any: boolean,
+  ): StepSeries {
     const values = new Float64Array(steps.length).fill(1);
     const present = new Uint8Array(steps.length);
     const t = s && any ? sortSamples(s).t : new Float64Array(0);
@@ -495,10 +545,23 @@ export class LogQLEngine {
       for (const { members } of groups.values()) {
         for (let step = 0; step < n; step++) {
           const candidates = members.filter((m) => m.present[step]);
-          candidates.sort((a, b) => (e.op === 'topk' ? cmpDesc(a.values[step]!, b.values[step]!) : cmpDesc(b.values[step]!, a.values[step]!)));
+          candidates.sort((a, b) =>
+            e.op === 'topk'
+              ? cmpDesc(a.values[step]!, b.values[step]!)
+              : cmpDesc(b.values[step]!, a.values[step]!),
+          );
           for (const m of candidates.slice(0, k)) {
             let o = chosen.get(m);
-            if (!o) chosen.set(m, (o = { labels: m.labels, key: m.key, values: new Float64Array(n), present: new Uint8Array(n) }));
+            if (!o)
+              chosen.set(
+                m,
+                (o = {
+                  labels: m.labels,
+                  key: m.key,
+                  values: new Float64Array(n),
+                  present: new Uint8Array(n),
+                }),
+              );
             o.values[step] = m.values[step]!;
             o.present[step] = 1;
           }
@@ -526,7 +589,9 @@ export class LogQLEngine {
     const inner = await this.eval(e.expr, steps);
     if (inner.kind === 'scalar') throw new LogQLEvalError('label_replace expects a vector, got a scalar');
     const re = new RegExp(`^(?:${inlineFlags(goRegexToJs(e.regex))})$`, 's');
-    const repl = e.replacement.replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*|\d+)\}?/g, (_m, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
+    const repl = e.replacement.replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*|\d+)\}?/g, (_m, n: string) =>
+      /^\d+$/.test(n) ? `$${n}` : `$<${n}>`,
+    );
     const merged = new Map<string, StepSeries>();
     for (const s of inner.series) {
       const src = s.labels.find((l) => l.name === e.src)?.value ?? '';
@@ -544,7 +609,8 @@ export class LogQLEngine {
       }
       for (let k = 0; k < steps.length; k++) {
         if (!s.present[k]) continue;
-        if (existing.present[k]) throw new LogQLEvalError('vector cannot contain metrics with the same labelset');
+        if (existing.present[k])
+          throw new LogQLEvalError('vector cannot contain metrics with the same labelset');
         existing.present[k] = 1;
         existing.values[k] = s.values[k]!;
       }
@@ -593,7 +659,13 @@ export class LogQLEngine {
   }
 }
 
-const LINEAR_RANGE_OPS = new Set(['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'sum_over_time']);
+const LINEAR_RANGE_OPS = new Set([
+  'count_over_time',
+  'rate',
+  'bytes_over_time',
+  'bytes_rate',
+  'sum_over_time',
+]);
 const COMPARISONS = new Set(['==', '!=', '>', '>=', '<', '<=']);
 
 function topSort(e: MetricExpr): string | undefined {
@@ -894,7 +966,8 @@ function vectorBinary(e: BinaryExpr, lhs: StepSeries[], rhs: StepSeries[], n: nu
       if (list) list.push(r);
       else rightSigs.set(s, [r]);
     }
-    const rightPresent = (s: string, k: number): boolean => (rightSigs.get(s) ?? []).some((r) => r.present[k] === 1);
+    const rightPresent = (s: string, k: number): boolean =>
+      (rightSigs.get(s) ?? []).some((r) => r.present[k] === 1);
     const leftSigsAt = new Map<string, Uint8Array>();
     for (const l of lhs) {
       const s = sig(l.labels);
@@ -955,7 +1028,9 @@ function vectorBinary(e: BinaryExpr, lhs: StepSeries[], rhs: StepSeries[], n: nu
       if (!o) continue;
       if (!m.group) {
         if (matchedOnce.has(key)) {
-          throw new LogQLEvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+          throw new LogQLEvalError(
+            'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+          );
         }
         matchedOnce.add(key);
       }
@@ -970,7 +1045,8 @@ function vectorBinary(e: BinaryExpr, lhs: StepSeries[], rhs: StepSeries[], n: nu
       const labels = resultLabels(s.labels, o.labels, m, comparison && !e.returnBool);
       const rk = labelsKeyOf(labels);
       let series = out.get(rk);
-      if (!series) out.set(rk, (series = { labels, key: rk, values: new Float64Array(n), present: new Uint8Array(n) }));
+      if (!series)
+        out.set(rk, (series = { labels, key: rk, values: new Float64Array(n), present: new Uint8Array(n) }));
       if (series.present[k]) throw new LogQLEvalError('vector cannot contain metrics with the same labelset');
       series.present[k] = 1;
       series.values[k] = value;
@@ -979,7 +1055,12 @@ function vectorBinary(e: BinaryExpr, lhs: StepSeries[], rhs: StepSeries[], n: nu
   return [...out.values()];
 }
 
-function resultLabels(many: Labels, one: Labels, m: { on: boolean; labels: readonly string[]; group?: 'left' | 'right'; include: readonly string[] }, filter: boolean): Labels {
+function resultLabels(
+  many: Labels,
+  one: Labels,
+  m: { on: boolean; labels: readonly string[]; group?: 'left' | 'right'; include: readonly string[] },
+  filter: boolean,
+): Labels {
   let out: Label[] = [...many];
   if (!m.group && !filter) {
     const names = new Set(m.labels);

@@ -37,7 +37,10 @@ function formatStage(s: Stage): string {
       return `${s.op} ${s.terms.map((t) => (t.ip ? `ip(${q(t.value)})` : q(t.value))).join(' or ')}`;
     case 'parser': {
       const flags = `${s.strict ? ' --strict' : ''}${s.keepEmpty ? ' --keep-empty' : ''}`;
-      const ex = s.extractions?.length ? ' ' + s.extractions.map((x) => (x.expr === x.label ? x.label : `${x.label}=${q(x.expr)}`)).join(', ') : '';
+      const ex = s.extractions?.length
+        ? ' ' +
+          s.extractions.map((x) => (x.expr === x.label ? x.label : `${x.label}=${q(x.expr)}`)).join(', ')
+        : '';
       const param = s.param !== undefined ? ` ${q(s.param)}` : '';
       return `| ${s.parser}${flags}${param}${ex}`;
     }

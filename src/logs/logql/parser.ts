@@ -66,7 +66,12 @@ const UNWRAP_REQUIRED = new Set<RangeOp>([
   'last_over_time',
   'rate_counter',
 ]);
-const UNWRAP_FORBIDDEN = new Set<RangeOp>(['count_over_time', 'bytes_over_time', 'bytes_rate', 'absent_over_time']);
+const UNWRAP_FORBIDDEN = new Set<RangeOp>([
+  'count_over_time',
+  'bytes_over_time',
+  'bytes_rate',
+  'absent_over_time',
+]);
 
 const BIN_PRECEDENCE: Record<BinaryOp, number> = {
   or: 1,
@@ -137,8 +142,12 @@ export function parseLogQL(query: string): Expr {
 /** Parses a query that must be a stream selector with no pipeline (series, labels, stats `match`). */
 export function parseStreamSelector(query: string): readonly Matcher[] {
   const expr = parseLogQL(query);
-  if (expr.kind !== 'logSelector') throw new LogQLParseError(`expected a stream selector such as {job="x"}, got a metric query`);
-  if (expr.pipeline.length > 0) throw new LogQLParseError('only a stream selector is allowed here, without line filters or pipeline stages');
+  if (expr.kind !== 'logSelector')
+    throw new LogQLParseError(`expected a stream selector such as {job="x"}, got a metric query`);
+  if (expr.pipeline.length > 0)
+    throw new LogQLParseError(
+      'only a stream selector is allowed here, without line filters or pipeline stages',
+    );
   return expr.matchers;
 }
 
@@ -167,7 +176,8 @@ class Builder {
     const line = before.split('\n').length;
     const col = pos - before.lastIndexOf('\n');
     const rest = this.src.slice(pos).trimStart();
-    const near = rest === '' ? 'end of query' : JSON.stringify(rest.length > 20 ? rest.slice(0, 20) + '…' : rest);
+    const near =
+      rest === '' ? 'end of query' : JSON.stringify(rest.length > 20 ? rest.slice(0, 20) + '…' : rest);
     return new LogQLParseError(`parse error at line ${line}, col ${col}: syntax error: unexpected ${near}`);
   }
 
@@ -221,7 +231,11 @@ class Builder {
     if (nested) return this.logExpr(nested);
     const selector = this.need(n, 'Selector');
     const pipeline = n.getChild('PipelineExpr');
-    return { kind: 'logSelector', matchers: this.selector(selector), pipeline: pipeline ? this.pipeline(pipeline) : [] };
+    return {
+      kind: 'logSelector',
+      matchers: this.selector(selector),
+      pipeline: pipeline ? this.pipeline(pipeline) : [],
+    };
   }
 
   private selector(n: SyntaxNode): Matcher[] {
@@ -236,7 +250,10 @@ class Builder {
     if (list) walk(list);
     if (out.length === 0) this.fail(n, 'a stream selector needs at least one label matcher, e.g. {job="x"}');
     if (out.every((m) => matchesEmptyString(m))) {
-      this.fail(n, 'a stream selector needs at least one matcher that cannot match an empty value, e.g. {app=~".+"} rather than {app=~".*"}');
+      this.fail(
+        n,
+        'a stream selector needs at least one matcher that cannot match an empty value, e.g. {app=~".+"} rather than {app=~".*"}',
+      );
     }
     return out;
   }
@@ -288,7 +305,13 @@ class Builder {
         case 'LogfmtExpressionParser':
           return [this.logfmtParser(c)];
         case 'JsonExpressionParser':
-          return [{ kind: 'parser', parser: 'json', extractions: this.extractions(this.need(c, 'LabelExtractionExpressionList'), 'json') }];
+          return [
+            {
+              kind: 'parser',
+              parser: 'json',
+              extractions: this.extractions(this.need(c, 'LabelExtractionExpressionList'), 'json'),
+            },
+          ];
         case 'LabelFilter':
           return [{ kind: 'labelFilter', filter: this.labelFilter(c) }];
         case 'LineFormatExpr': {
@@ -299,9 +322,19 @@ class Builder {
         case 'LabelFormatExpr':
           return [this.labelFormat(c)];
         case 'DropLabelsExpr':
-          return [{ kind: 'drop', items: this.labelSelections(this.need(c, 'DropLabels'), 'DropLabels', 'DropLabel') }];
+          return [
+            {
+              kind: 'drop',
+              items: this.labelSelections(this.need(c, 'DropLabels'), 'DropLabels', 'DropLabel'),
+            },
+          ];
         case 'KeepLabelsExpr':
-          return [{ kind: 'keep', items: this.labelSelections(this.need(c, 'KeepLabels'), 'KeepLabels', 'KeepLabel') }];
+          return [
+            {
+              kind: 'keep',
+              items: this.labelSelections(this.need(c, 'KeepLabels'), 'KeepLabels', 'KeepLabel'),
+            },
+          ];
         case 'DecolorizeExpr':
           return [{ kind: 'decolorize' }];
         default:
@@ -373,8 +406,10 @@ class Builder {
           throw err;
         }
         const names = Object.keys(new RegExp(`${re.source}|`, re.flags).exec('')?.groups ?? {});
-        if (names.length === 0) this.fail(n, 'the regexp parser needs at least one named capture, e.g. (?P<name>\\w+)');
-        for (const name of names) if (!isValidLabelName(name)) this.fail(n, `invalid extracted label name '${name}'`);
+        if (names.length === 0)
+          this.fail(n, 'the regexp parser needs at least one named capture, e.g. (?P<name>\\w+)');
+        for (const name of names)
+          if (!isValidLabelName(name)) this.fail(n, `invalid extracted label name '${name}'`);
         return { kind: 'parser', parser: 'regexp', param };
       }
       case 'Pattern': {
@@ -423,7 +458,8 @@ class Builder {
           const label = this.text(this.need(c, 'Identifier'));
           const str = c.getChild('String');
           const expr = str ? this.string(str) : label;
-          if (parser === 'json' && parseJsonPath(expr) === undefined) this.fail(c, `cannot parse JSON path ${JSON.stringify(expr)}`);
+          if (parser === 'json' && parseJsonPath(expr) === undefined)
+            this.fail(c, `cannot parse JSON path ${JSON.stringify(expr)}`);
           out.push({ label, expr });
         }
       }
@@ -439,7 +475,11 @@ class Builder {
     if (subFilters.length === 1) return this.labelFilter(subFilters[0]!); // parenthesized
     if (subFilters.length === 2) {
       const isOr = kids.some((c) => c.name === 'Or');
-      return { kind: isOr ? 'or' : 'and', left: this.labelFilter(subFilters[0]!), right: this.labelFilter(subFilters[1]!) };
+      return {
+        kind: isOr ? 'or' : 'and',
+        left: this.labelFilter(subFilters[0]!),
+        right: this.labelFilter(subFilters[1]!),
+      };
     }
     const leaf = kids[0];
     if (!leaf) this.fail(n, 'empty label filter');
@@ -488,7 +528,8 @@ class Builder {
   private literal(n: SyntaxNode): number {
     const num = this.need(n, 'Number');
     const v = Number(this.text(num));
-    if (Number.isNaN(v) && this.text(num).toLowerCase() !== 'nan') this.fail(num, `invalid number ${this.text(num)}`);
+    if (Number.isNaN(v) && this.text(num).toLowerCase() !== 'nan')
+      this.fail(num, `invalid number ${this.text(num)}`);
     return n.getChild('Sub') ? -v : v;
   }
 
@@ -575,7 +616,8 @@ class Builder {
     const num = n.getChild('Number');
     const range = this.logRange(this.need(n, 'LogRangeExpr'));
     const groupingNode = n.getChild('Grouping');
-    if (op === 'quantile_over_time' && !num) this.fail(n, 'quantile_over_time needs a quantile parameter, e.g. quantile_over_time(0.99, …)');
+    if (op === 'quantile_over_time' && !num)
+      this.fail(n, 'quantile_over_time needs a quantile parameter, e.g. quantile_over_time(0.99, …)');
     if (op !== 'quantile_over_time' && num) this.fail(num, `${op} does not take a parameter`);
     if (UNWRAP_REQUIRED.has(op) && !range.unwrap) this.fail(n, `invalid aggregation ${op} without unwrap`);
     if (UNWRAP_FORBIDDEN.has(op) && range.unwrap) this.fail(n, `invalid aggregation ${op} with unwrap`);
@@ -595,7 +637,11 @@ class Builder {
     if (nestedLog) selector = this.logExpr(nestedLog);
     else {
       const pipeline = n.getChild('PipelineExpr');
-      selector = { kind: 'logSelector', matchers: this.selector(this.need(n, 'Selector')), pipeline: pipeline ? this.pipeline(pipeline) : [] };
+      selector = {
+        kind: 'logSelector',
+        matchers: this.selector(this.need(n, 'Selector')),
+        pipeline: pipeline ? this.pipeline(pipeline) : [],
+      };
     }
     const rangeNode = this.need(n, 'Range');
     const rangeMs = this.durationMs(this.need(rangeNode, 'Duration'));
@@ -643,13 +689,16 @@ class Builder {
     const groupings = n.getChildren('Grouping');
     const num = n.getChild('Number');
     const inner = this.metricExpr(this.need(n, 'MetricExpr'));
-    if ((op === 'topk' || op === 'bottomk') && !num) this.fail(n, `${op} needs a parameter, e.g. ${op}(5, …)`);
+    if ((op === 'topk' || op === 'bottomk') && !num)
+      this.fail(n, `${op} needs a parameter, e.g. ${op}(5, …)`);
     if (op !== 'topk' && op !== 'bottomk' && num) this.fail(num, `${op} does not take a parameter`);
     if (num) {
       const k = Number(this.text(num));
-      if (!Number.isInteger(k) || k <= 0) this.fail(num, `${op} needs a positive integer parameter, got ${this.text(num)}`);
+      if (!Number.isInteger(k) || k <= 0)
+        this.fail(num, `${op} needs a positive integer parameter, got ${this.text(num)}`);
     }
-    if ((op === 'sort' || op === 'sort_desc') && groupings.length > 0) this.fail(groupings[0]!, `${op} does not take a grouping`);
+    if ((op === 'sort' || op === 'sort_desc') && groupings.length > 0)
+      this.fail(groupings[0]!, `${op} does not take a grouping`);
     return {
       kind: 'vectorAgg',
       op,
@@ -661,7 +710,8 @@ class Builder {
 
   private labelReplace(n: SyntaxNode): MetricExpr {
     const strings = n.getChildren('String').map((s) => this.string(s));
-    if (strings.length !== 4) this.fail(n, 'label_replace takes an expression and four strings: dst, replacement, src, regex');
+    if (strings.length !== 4)
+      this.fail(n, 'label_replace takes an expression and four strings: dst, replacement, src, regex');
     const [dst, replacement, src, regex] = strings as [string, string, string, string];
     if (!isValidLabelName(dst)) this.fail(n, `invalid destination label name ${JSON.stringify(dst)}`);
     try {
@@ -670,7 +720,14 @@ class Builder {
       if (err instanceof RegexSyntaxError) this.fail(n, err.message);
       throw err;
     }
-    return { kind: 'labelReplace', expr: this.metricExpr(this.need(n, 'MetricExpr')), dst, replacement, src, regex };
+    return {
+      kind: 'labelReplace',
+      expr: this.metricExpr(this.need(n, 'MetricExpr')),
+      dst,
+      replacement,
+      src,
+      regex,
+    };
   }
 
   /**
@@ -685,17 +742,20 @@ class Builder {
       const kids = this.kids(b);
       const exprs = kids.filter((k) => k.name === 'Expr');
       const opNode = kids.find((k) => BIN_OP_NODES[k.name] !== undefined);
-      if (exprs.length !== 2 || !opNode) this.fail(b, `malformed binary expression ${JSON.stringify(this.text(b))}`);
+      if (exprs.length !== 2 || !opNode)
+        this.fail(b, `malformed binary expression ${JSON.stringify(this.text(b))}`);
       for (const [i, e] of exprs.entries()) {
         const m = e.firstChild;
         const bin = m?.name === 'MetricExpr' ? m.firstChild : null;
         if (bin && bin.name === 'BinOpExpr') flatten(bin);
         else {
           const ex = this.expr(e);
-          if (ex.kind === 'logSelector') this.fail(e, 'binary operators take metric queries, not log queries');
+          if (ex.kind === 'logSelector')
+            this.fail(e, 'binary operators take metric queries, not log queries');
           operands.push({ expr: ex });
         }
-        if (i === 0) ops.push({ op: BIN_OP_NODES[opNode.name]!, node: opNode, modifier: b.getChild('BinOpModifier') });
+        if (i === 0)
+          ops.push({ op: BIN_OP_NODES[opNode.name]!, node: opNode, modifier: b.getChild('BinOpModifier') });
       }
     };
     flatten(n);
@@ -717,13 +777,23 @@ class Builder {
     return climb(0);
   }
 
-  private makeBinary(node: SyntaxNode, op: BinaryOp, modifier: SyntaxNode | null, left: MetricExpr, right: MetricExpr): BinaryExpr {
+  private makeBinary(
+    node: SyntaxNode,
+    op: BinaryOp,
+    modifier: SyntaxNode | null,
+    left: MetricExpr,
+    right: MetricExpr,
+  ): BinaryExpr {
     let returnBool = false;
     let matching: VectorMatching | undefined;
     if (modifier) {
       returnBool = modifier.getChild('Bool') !== null;
       const onIgn = modifier.getChild('OnOrIgnoringModifier');
-      const groupSide = modifier.getChild('GroupLeft') ? 'left' : modifier.getChild('GroupRight') ? 'right' : undefined;
+      const groupSide = modifier.getChild('GroupLeft')
+        ? 'left'
+        : modifier.getChild('GroupRight')
+          ? 'right'
+          : undefined;
       const labelsOf = (g: SyntaxNode | null): string[] => {
         const out: string[] = [];
         if (!g) return out;
@@ -778,7 +848,8 @@ export function validatePattern(pattern: string): string | undefined {
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if (p.kind === 'capture') {
-      if (i > 0 && parts[i - 1]!.kind === 'capture') return `invalid pattern ${JSON.stringify(pattern)}: two captures cannot be next to each other`;
+      if (i > 0 && parts[i - 1]!.kind === 'capture')
+        return `invalid pattern ${JSON.stringify(pattern)}: two captures cannot be next to each other`;
       if (p.name !== '_') {
         if (!isValidLabelName(p.name)) return `invalid capture label name '${p.name}'`;
         if (seen.has(p.name)) return `duplicate capture name '${p.name}' in pattern`;
@@ -787,7 +858,8 @@ export function validatePattern(pattern: string): string | undefined {
       }
     }
   }
-  if (named === 0) return `invalid pattern ${JSON.stringify(pattern)}: at least one named capture such as <name> is required`;
+  if (named === 0)
+    return `invalid pattern ${JSON.stringify(pattern)}: at least one named capture such as <name> is required`;
   return undefined;
 }
 

@@ -56,7 +56,9 @@ export function parseJsonLine(line: string, lbs: LabelsBuilder): void {
 }
 
 /** `| json a="x.y[0]", b`: only the listed paths; a missing path gives an empty label. */
-export function jsonExtractor(extractions: readonly { label: string; expr: string }[]): (line: string, lbs: LabelsBuilder) => void {
+export function jsonExtractor(
+  extractions: readonly { label: string; expr: string }[],
+): (line: string, lbs: LabelsBuilder) => void {
   const paths = extractions.map((e) => ({ label: e.label, path: parseJsonPath(e.expr) ?? [e.expr] }));
   return (line, lbs) => {
     const c = line.trimStart()[0];
@@ -140,15 +142,15 @@ export function decodeLogfmt(line: string, strict: boolean): { pairs: LogfmtPair
       i++;
     }
     const key = line.slice(keyStart, i);
-    const bad = (what: string): boolean => {
+    /** Strict mode stops at a malformed token (true); lenient mode skips the rest of it. */
+    const stopAtBadToken = (): boolean => {
       if (strict) return true;
-      // Skip the rest of this token.
       while (i < n && !isSpace(line.charCodeAt(i))) i++;
       return false;
     };
     if (key === '') {
       const what = `unexpected ${JSON.stringify(line[i])} at position ${i}`;
-      if (bad(what)) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
+      if (stopAtBadToken()) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
       if (i < n && !isSpace(line.charCodeAt(i))) i++;
       continue;
     }
@@ -158,7 +160,7 @@ export function decodeLogfmt(line: string, strict: boolean): { pairs: LogfmtPair
     }
     if (line.charCodeAt(i) !== 61) {
       const what = `unexpected '"' in key ${JSON.stringify(key)}`;
-      if (bad(what)) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
+      if (stopAtBadToken()) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
       continue;
     }
     i++; // '='
@@ -171,7 +173,16 @@ export function decodeLogfmt(line: string, strict: boolean): { pairs: LogfmtPair
         const ch = line[j]!;
         if (ch === '\\' && j + 1 < n) {
           const e = line[j + 1]!;
-          const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f' };
+          const map: Record<string, string> = {
+            n: '\n',
+            t: '\t',
+            r: '\r',
+            '"': '"',
+            '\\': '\\',
+            '/': '/',
+            b: '\b',
+            f: '\f',
+          };
           if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(line.slice(j + 2, j + 6))) {
             value += String.fromCharCode(parseInt(line.slice(j + 2, j + 6), 16));
             j += 6;
@@ -205,7 +216,7 @@ export function decodeLogfmt(line: string, strict: boolean): { pairs: LogfmtPair
     }
     if (i < n && !isSpace(line.charCodeAt(i))) {
       const what = `unexpected ${JSON.stringify(line[i])} in value of ${JSON.stringify(key)}`;
-      if (bad(what)) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
+      if (stopAtBadToken()) return { pairs, error: `logfmt syntax error at pos ${i + 1}: ${what}` };
       continue;
     }
     pairs.push({ key, value: line.slice(valStart, i), standalone: false });
@@ -218,7 +229,9 @@ export function logfmtParser(opts: {
   keepEmpty: boolean;
   extractions?: readonly { label: string; expr: string }[] | undefined;
 }): (line: string, lbs: LabelsBuilder) => void {
-  const wanted = opts.extractions?.length ? new Map(opts.extractions.map((e) => [e.expr, e.label])) : undefined;
+  const wanted = opts.extractions?.length
+    ? new Map(opts.extractions.map((e) => [e.expr, e.label]))
+    : undefined;
   return (line, lbs) => {
     const { pairs, error } = decodeLogfmt(line, opts.strict);
     if (wanted) for (const label of wanted.values()) if (!lbs.baseHas(label)) lbs.set(label, '');
@@ -308,7 +321,8 @@ export function compilePatternFilter(pattern: string): (line: string) => boolean
 export function compileIpMatcher(pattern: string): (candidate: string) => boolean {
   const list = new BlockList();
   const p = pattern.trim();
-  const family = (a: string): 'ipv4' | 'ipv6' | undefined => (isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : undefined);
+  const family = (a: string): 'ipv4' | 'ipv6' | undefined =>
+    isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : undefined;
   if (p.includes('/')) {
     const [addr = '', bits = ''] = p.split('/');
     const f = family(addr);

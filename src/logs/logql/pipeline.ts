@@ -164,7 +164,11 @@ export function compileLabelFilter(f: LabelFilterExpr): (lbs: LabelsBuilder) => 
       const { name, op } = f;
       const want = f.kind === 'number' ? f.value : f.kind === 'duration' ? f.seconds : f.bytes;
       const convert =
-        f.kind === 'number' ? (v: string) => parseGoFloat(v) : f.kind === 'duration' ? (v: string) => parseGoDuration(v) : (v: string) => parseBytes(v);
+        f.kind === 'number'
+          ? (v: string) => parseGoFloat(v)
+          : f.kind === 'duration'
+            ? (v: string) => parseGoDuration(v)
+            : (v: string) => parseBytes(v);
       const what = f.kind === 'number' ? 'a number' : f.kind === 'duration' ? 'a duration' : 'a byte size';
       return (lbs) => {
         const raw = lbs.get(name);
@@ -211,7 +215,11 @@ function stageFn(stage: Stage): StageFn {
           };
         }
         case 'logfmt': {
-          const parse = logfmtParser({ strict: stage.strict ?? false, keepEmpty: stage.keepEmpty ?? false, extractions: stage.extractions });
+          const parse = logfmtParser({
+            strict: stage.strict ?? false,
+            keepEmpty: stage.keepEmpty ?? false,
+            extractions: stage.extractions,
+          });
           return (e) => {
             parse(e.line, e.labels);
             return true;
@@ -233,7 +241,9 @@ function stageFn(stage: Stage): StageFn {
           const match = compilePattern(stage.param ?? '');
           return (e) => {
             const caps = match(e.line);
-            if (caps) for (const [name, value] of caps) e.labels.set(e.labels.baseHas(name) ? `${name}_extracted` : name, value);
+            if (caps)
+              for (const [name, value] of caps)
+                e.labels.set(e.labels.baseHas(name) ? `${name}_extracted` : name, value);
             return true;
           };
         }
@@ -265,7 +275,10 @@ function stageFn(stage: Stage): StageFn {
       };
     }
     case 'labelFormat': {
-      const ops = stage.ops.map((o) => ({ ...o, t: o.template !== undefined ? compileTemplate(o.template) : undefined }));
+      const ops = stage.ops.map((o) => ({
+        ...o,
+        t: o.template !== undefined ? compileTemplate(o.template) : undefined,
+      }));
       return (e) => {
         // Every op sees the labels as they were before this stage.
         const results: [string, string | undefined, string | undefined][] = [];
@@ -285,7 +298,10 @@ function stageFn(stage: Stage): StageFn {
       };
     }
     case 'drop': {
-      const items = stage.items.map((i) => ({ name: i.name, test: i.matcher ? compileMatcher(i.matcher) : undefined }));
+      const items = stage.items.map((i) => ({
+        name: i.name,
+        test: i.matcher ? compileMatcher(i.matcher) : undefined,
+      }));
       return (e) => {
         for (const i of items) {
           if (!i.test) e.labels.delete(i.name);
@@ -298,7 +314,10 @@ function stageFn(stage: Stage): StageFn {
       };
     }
     case 'keep': {
-      const items = stage.items.map((i) => ({ name: i.name, test: i.matcher ? compileMatcher(i.matcher) : undefined }));
+      const items = stage.items.map((i) => ({
+        name: i.name,
+        test: i.matcher ? compileMatcher(i.matcher) : undefined,
+      }));
       const byName = new Map(items.map((i) => [i.name, i]));
       return (e) => {
         for (const name of e.labels.names()) {

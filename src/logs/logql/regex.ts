@@ -128,7 +128,9 @@ export function inlineFlags(re: JsRegex): string {
     if (c === '\\') {
       const n = src[i + 1] ?? '';
       // Escapes that carry further characters (\x41, \u0041, \p{L}, \k<name>) are kept whole.
-      const long = /^(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[pPk]\{[^}]*\}|k<[^>]*>|c[a-zA-Z])/.exec(src.slice(i + 1));
+      const long = /^(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[pPk]\{[^}]*\}|k<[^>]*>|c[a-zA-Z])/.exec(
+        src.slice(i + 1),
+      );
       const esc = long ? long[0] : n;
       out += '\\' + esc;
       i += esc.length;

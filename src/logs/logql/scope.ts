@@ -29,7 +29,11 @@ export function injectTenantMatcher<E extends Expr>(expr: E, tenantLabel: string
 }
 
 /** The same guard for a bare list of matchers (series, labels, label values, index stats). */
-export function injectTenantMatchers(matchers: readonly Matcher[], tenantLabel: string, tenant: string): Matcher[] {
+export function injectTenantMatchers(
+  matchers: readonly Matcher[],
+  tenantLabel: string,
+  tenant: string,
+): Matcher[] {
   return [...matchers, { name: tenantLabel, type: '=', value: tenant }];
 }
 

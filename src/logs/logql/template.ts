@@ -46,7 +46,11 @@ type Pipeline = readonly Command[];
 type Node =
   | { readonly t: 'text'; readonly s: string }
   | { readonly t: 'out'; readonly p: Pipeline }
-  | { readonly t: 'if'; readonly branches: readonly { cond: Pipeline; body: Node[] }[]; readonly otherwise: Node[] };
+  | {
+      readonly t: 'if';
+      readonly branches: readonly { cond: Pipeline; body: Node[] }[];
+      readonly otherwise: Node[];
+    };
 
 export class TemplateError extends Error {
   constructor(message: string) {
@@ -116,7 +120,12 @@ function splitTemplate(src: string): (string | Action)[] {
   return out;
 }
 
-type Token = { k: 'field'; v: string } | { k: 'str'; v: string } | { k: 'num'; v: number } | { k: 'id'; v: string } | { k: 'punct'; v: string };
+type Token =
+  | { k: 'field'; v: string }
+  | { k: 'str'; v: string }
+  | { k: 'num'; v: number }
+  | { k: 'id'; v: string }
+  | { k: 'punct'; v: string };
 
 function tokenize(body: string): Token[] {
   const toks: Token[] = [];
@@ -144,7 +153,8 @@ function tokenize(body: string): Token[] {
     }
     if (c === '.') {
       const m = /^\.([a-zA-Z_][a-zA-Z0-9_]*)/.exec(body.slice(i));
-      if (!m) throw new TemplateError(`unsupported field reference near ${JSON.stringify(body.slice(i, i + 10))}`);
+      if (!m)
+        throw new TemplateError(`unsupported field reference near ${JSON.stringify(body.slice(i, i + 10))}`);
       toks.push({ k: 'field', v: m[1]! });
       i += m[0].length;
       continue;
@@ -211,7 +221,11 @@ function pipelineOf(body: string): Pipeline {
   return p;
 }
 
-function parseNodes(parts: (string | Action)[], pos: { i: number }, stopAt: Set<string>): { nodes: Node[]; stop?: string } {
+function parseNodes(
+  parts: (string | Action)[],
+  pos: { i: number },
+  stopAt: Set<string>,
+): { nodes: Node[]; stop?: string } {
   const nodes: Node[] = [];
   while (pos.i < parts.length) {
     const p = parts[pos.i++]!;
@@ -282,8 +296,10 @@ export function compileTemplate(src: string): Template {
     }
   };
   const visitPipe = (p: Pipeline): void => {
-    for (const c of p) for (const o of c) if (o.t === 'field') labels.add(o.name);
-    else if (o.t === 'pipe') visitPipe(o.p);
+    for (const c of p)
+      for (const o of c)
+        if (o.t === 'field') labels.add(o.name);
+        else if (o.t === 'pipe') visitPipe(o.p);
   };
   visit(nodes);
   const constant = nodes.every((n) => n.t === 'text');
@@ -339,7 +355,8 @@ function evalCommand(cmd: Command, ctx: TemplateContext, piped: Value | undefine
     if (piped !== undefined) args.push(piped);
     return callFunction(head.name, args, ctx);
   }
-  if (cmd.length > 1 || piped !== undefined) throw new TemplateError(`can't give arguments to a non-function`);
+  if (cmd.length > 1 || piped !== undefined)
+    throw new TemplateError(`can't give arguments to a non-function`);
   return evalOperand(head, ctx);
 }
 
@@ -401,51 +418,60 @@ function cutset(s: string, set: string, left: boolean, right: boolean): string {
 
 function sprintf(format: string, args: Value[]): string {
   let i = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdvqfxXteg%])/g, (_m, flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[i++];
-    let out: string;
-    switch (verb) {
-      case 'd':
-        out = String(toInt(a));
-        break;
-      case 'f':
-        out = num(a).toFixed(prec !== undefined ? Number(prec) : 6);
-        break;
-      case 'e':
-        out = num(a).toExponential(prec !== undefined ? Number(prec) : 6);
-        break;
-      case 'g':
-        out = prec !== undefined ? String(Number(num(a).toPrecision(Number(prec)))) : String(num(a));
-        break;
-      case 'x':
-        out = typeof a === 'number' ? Math.trunc(a).toString(16) : Buffer.from(str(a)).toString('hex');
-        break;
-      case 'X':
-        out = (typeof a === 'number' ? Math.trunc(a).toString(16) : Buffer.from(str(a)).toString('hex')).toUpperCase();
-        break;
-      case 'q':
-        out = JSON.stringify(str(a));
-        break;
-      case 't':
-        out = String(truthy(a ?? ''));
-        break;
-      default:
-        out = str(a);
-        if (prec !== undefined && verb === 's') out = out.slice(0, Number(prec));
-    }
-    if (width !== undefined) {
-      const w = Number(width);
-      if (out.length < w) out = flags.includes('-') ? out.padEnd(w) : out.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
-    }
-    return out;
-  });
+  return format.replace(
+    /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdvqfxXteg%])/g,
+    (_m, flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
+      if (verb === '%') return '%';
+      const a = args[i++];
+      let out: string;
+      switch (verb) {
+        case 'd':
+          out = String(toInt(a));
+          break;
+        case 'f':
+          out = num(a).toFixed(prec !== undefined ? Number(prec) : 6);
+          break;
+        case 'e':
+          out = num(a).toExponential(prec !== undefined ? Number(prec) : 6);
+          break;
+        case 'g':
+          out = prec !== undefined ? String(Number(num(a).toPrecision(Number(prec)))) : String(num(a));
+          break;
+        case 'x':
+          out = typeof a === 'number' ? Math.trunc(a).toString(16) : Buffer.from(str(a)).toString('hex');
+          break;
+        case 'X':
+          out = (
+            typeof a === 'number' ? Math.trunc(a).toString(16) : Buffer.from(str(a)).toString('hex')
+          ).toUpperCase();
+          break;
+        case 'q':
+          out = JSON.stringify(str(a));
+          break;
+        case 't':
+          out = String(truthy(a ?? ''));
+          break;
+        default:
+          out = str(a);
+          if (prec !== undefined && verb === 's') out = out.slice(0, Number(prec));
+      }
+      if (width !== undefined) {
+        const w = Number(width);
+        if (out.length < w)
+          out = flags.includes('-')
+            ? out.padEnd(w)
+            : out.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
+      }
+      return out;
+    },
+  );
 }
 
 type Fn = (args: Value[], ctx: TemplateContext) => Value;
 
 function arity(name: string, args: Value[], n: number): void {
-  if (args.length !== n) throw new TemplateError(`wrong number of args for ${name}: want ${n} got ${args.length}`);
+  if (args.length !== n)
+    throw new TemplateError(`wrong number of args for ${name}: want ${n} got ${args.length}`);
 }
 
 const FUNCTIONS: Record<string, Fn> = {
@@ -455,7 +481,8 @@ const FUNCTIONS: Record<string, Fn> = {
   ToUpper: (a) => str(a[0]).toUpperCase(),
   lower: (a) => str(a[0]).toLowerCase(),
   upper: (a) => str(a[0]).toUpperCase(),
-  title: (a) => str(a[0]).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase()),
+  title: (a) =>
+    str(a[0]).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase()),
   // Go: strings.Replace(s, old, new, n)
   Replace: (a) => {
     arity('Replace', a, 4);
@@ -532,7 +559,9 @@ const FUNCTIONS: Record<string, Fn> = {
     arity('regexReplaceAll', a, 3);
     const re = compileGoRegex(str(a[0]));
     // Go's ${1} / $1 / ${name} expansion maps onto JavaScript's $1 / $<name>.
-    const repl = str(a[2]).replace(/\$\{(\w+)\}/g, (_m, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
+    const repl = str(a[2]).replace(/\$\{(\w+)\}/g, (_m, n: string) =>
+      /^\d+$/.test(n) ? `$${n}` : `$<${n}>`,
+    );
     return str(a[1]).replace(new RegExp(re.source, re.flags + 'g'), repl);
   },
   regexReplaceAllLiteral: (a) => {
@@ -637,7 +666,20 @@ function dateOf(v: Value | undefined): Date {
 /** Go reference-time layouts ("2006-01-02 15:04:05") for the `date` function, in UTC. */
 function goFormatDate(layout: string, d: Date): string {
   const p2 = (n: number) => String(n).padStart(2, '0');
-  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const months = [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December',
+  ];
   const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
   const tokens: [string, () => string][] = [
     ['2006', () => String(d.getUTCFullYear())],

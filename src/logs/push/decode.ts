@@ -188,25 +188,32 @@ export function decodePushJson(body: Buffer): DecodedStream[] {
   return doc['streams'].map((s: unknown, i: number): DecodedStream => {
     if (!isObject(s)) throw new PushDecodeError(`streams[${i}] is not an object`);
     const stream = s['stream'] ?? {};
-    if (!isObject(stream)) throw new PushDecodeError(`streams[${i}].stream must be an object of label names to values`);
+    if (!isObject(stream))
+      throw new PushDecodeError(`streams[${i}].stream must be an object of label names to values`);
     const values = s['values'];
     if (!Array.isArray(values)) throw new PushDecodeError(`streams[${i}].values must be an array`);
     const entries = values.map((v: unknown, j: number): DecodedEntry => {
       const where = `streams[${i}].values[${j}]`;
       if (!Array.isArray(v) || v.length < 2 || v.length > 3) {
-        throw new PushDecodeError(`${where} must be ["<unix epoch in nanoseconds>", "<log line>"] with optional structured metadata`);
+        throw new PushDecodeError(
+          `${where} must be ["<unix epoch in nanoseconds>", "<log line>"] with optional structured metadata`,
+        );
       }
       const [ts, line, meta] = v as unknown[];
       if (typeof ts !== 'string' || !NS_RE.test(ts)) {
-        throw new PushDecodeError(`${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${JSON.stringify(ts)}`);
+        throw new PushDecodeError(
+          `${where}: the timestamp must be a string of Unix epoch nanoseconds, got ${JSON.stringify(ts)}`,
+        );
       }
       if (typeof line !== 'string') throw new PushDecodeError(`${where}: the log line must be a string`);
       let labels: Label[] | undefined;
       if (meta !== undefined) {
-        if (!isObject(meta)) throw new PushDecodeError(`${where}: structured metadata must be an object of string values`);
+        if (!isObject(meta))
+          throw new PushDecodeError(`${where}: structured metadata must be an object of string values`);
         labels = [];
         for (const [name, value] of Object.entries(meta)) {
-          if (typeof value !== 'string') throw new PushDecodeError(`${where}: structured metadata "${name}" must be a string`);
+          if (typeof value !== 'string')
+            throw new PushDecodeError(`${where}: structured metadata "${name}" must be a string`);
           labels.push({ name, value });
         }
       }

@@ -62,7 +62,8 @@ export function encodePushRequest(streams: readonly PushStreamInput[]): Buffer {
     const labels = Buffer.from(s.labels, 'utf8');
     const entries: SizedEntry[] = s.entries.map((e) => {
       const [seconds, nanos] = splitTs(e.ts);
-      const tsSize = (seconds !== 0 ? 1 + varintSize(seconds) : 0) + (nanos !== 0 ? 1 + varintSize(nanos) : 0);
+      const tsSize =
+        (seconds !== 0 ? 1 + varintSize(seconds) : 0) + (nanos !== 0 ? 1 + varintSize(nanos) : 0);
       const line = typeof e.line === 'string' ? Buffer.from(e.line, 'utf8') : e.line;
       const meta = Object.entries(e.metadata ?? {}).map(([n, v]): [Buffer, Buffer, number] => {
         const nb = Buffer.from(n, 'utf8');

@@ -90,7 +90,11 @@ export class LogIngester {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async push(principal: PushPrincipal, decoded: readonly DecodedStream[], store: TenantLogStore): Promise<PushOutcome> {
+  async push(
+    principal: PushPrincipal,
+    decoded: readonly DecodedStream[],
+    store: TenantLogStore,
+  ): Promise<PushOutcome> {
     const now = this.now();
     const limits = principal.limits;
     const problems: Problem[] = [];
@@ -163,7 +167,13 @@ export class LogIngester {
         if (e.meta) for (const m of e.meta) bytes += m.name.length + m.value.length;
       }
       for (const [reason, r] of perReason) {
-        discard(reason, r.count, r.count > 1 ? `${r.first} (and ${r.count - 1} more entries of this stream for the same reason)` : r.first);
+        discard(
+          reason,
+          r.count,
+          r.count > 1
+            ? `${r.first} (and ${r.count - 1} more entries of this stream for the same reason)`
+            : r.first,
+        );
       }
       if (entries.length > 0) streams.push({ labels: verdict.labels, entries });
     }
@@ -171,8 +181,14 @@ export class LogIngester {
     const accepted = streams.reduce((n, s) => n + s.entries.length, 0);
     if (accepted > 0) {
       let bucket = this.buckets.get(principal.tenantId);
-      if (!bucket) this.buckets.set(principal.tenantId, (bucket = new TokenBucket(limits.logIngestionBurstBytes, now)));
-      const deficit = bucket.deficit(bytes, limits.logIngestionBytesPerSecond, limits.logIngestionBurstBytes, now);
+      if (!bucket)
+        this.buckets.set(principal.tenantId, (bucket = new TokenBucket(limits.logIngestionBurstBytes, now)));
+      const deficit = bucket.deficit(
+        bytes,
+        limits.logIngestionBytesPerSecond,
+        limits.logIngestionBurstBytes,
+        now,
+      );
       if (deficit > 0) {
         discarded.set('rate_limited', totalEntries);
         const retry = Math.max(1, Math.ceil(deficit / Math.max(1, limits.logIngestionBytesPerSecond)));
@@ -223,9 +239,13 @@ export class LogIngester {
     if (problems.length === 0) return { status: 204, body: '', entriesAccepted, bytesAccepted, discarded };
     const refusedEntries = [...discarded.values()].reduce((a, b) => a + b, 0);
     const shown = problems.slice(0, this.options.maxErrorsInResponse);
-    const lines = shown.map((p) => (p.message.startsWith(`${p.reason}:`) ? p.message : `${p.reason}: ${p.message}`));
+    const lines = shown.map((p) =>
+      p.message.startsWith(`${p.reason}:`) ? p.message : `${p.reason}: ${p.message}`,
+    );
     if (problems.length > shown.length) lines.push(`… and ${problems.length - shown.length} more problems`);
-    lines.push(`total ignored: ${refusedEntries} out of ${totalEntries} entries; the other entries were stored`);
+    lines.push(
+      `total ignored: ${refusedEntries} out of ${totalEntries} entries; the other entries were stored`,
+    );
     const status = problems.some((p) => p.reason === 'stream_limit') ? 429 : 400;
     return { status, body: lines.join('\n') + '\n', entriesAccepted, bytesAccepted, discarded };
   }
@@ -237,19 +257,25 @@ export class LogIngester {
     const limits = principal.limits;
     const shown = typeof d.labels === 'string' ? d.labels : JSON.stringify(d.labels);
     const fail = (reason: LogRejectionReason, what: string) =>
-      ({ ok: false, reason, message: `stream ${clip(shown)} refused (${d.entries.length} entries): ${what}` }) as const;
+      ({
+        ok: false,
+        reason,
+        message: `stream ${clip(shown)} refused (${d.entries.length} entries): ${what}`,
+      }) as const;
     let raw: Label[];
     if (typeof d.labels === 'string') {
       try {
         raw = parseStreamLabels(d.labels);
       } catch (err) {
-        if (err instanceof StreamLabelsError) return fail('invalid_labels', `its labels could not be parsed: ${err.message}`);
+        if (err instanceof StreamLabelsError)
+          return fail('invalid_labels', `its labels could not be parsed: ${err.message}`);
         throw err;
       }
     } else {
       raw = [];
       for (const [name, value] of Object.entries(d.labels)) {
-        if (typeof value !== 'string') return fail('invalid_labels', `the value of label "${name}" is not a string`);
+        if (typeof value !== 'string')
+          return fail('invalid_labels', `the value of label "${name}" is not a string`);
         raw.push({ name, value });
       }
     }
@@ -258,14 +284,29 @@ export class LogIngester {
     if (labels.length === 0) return fail('missing_labels', 'at least one label pair is required per stream');
     for (let k = 0; k < labels.length; k++) {
       const { name, value } = labels[k]!;
-      if (k > 0 && labels[k - 1]!.name === name) return fail('duplicate_label_names', `label name "${name}" appears more than once`);
-      if (!isValidLabelName(name)) return fail('invalid_labels', `label name ${JSON.stringify(clip(name))} is invalid (must match [a-zA-Z_][a-zA-Z0-9_]*)`);
-      if (name.startsWith('__')) return fail('invalid_labels', `label name "${clip(name)}" is reserved (names starting with "__" are for internal use)`);
+      if (k > 0 && labels[k - 1]!.name === name)
+        return fail('duplicate_label_names', `label name "${name}" appears more than once`);
+      if (!isValidLabelName(name))
+        return fail(
+          'invalid_labels',
+          `label name ${JSON.stringify(clip(name))} is invalid (must match [a-zA-Z_][a-zA-Z0-9_]*)`,
+        );
+      if (name.startsWith('__'))
+        return fail(
+          'invalid_labels',
+          `label name "${clip(name)}" is reserved (names starting with "__" are for internal use)`,
+        );
       if (name.length > limits.maxLabelNameLength) {
-        return fail('label_name_too_long', `label name "${clip(name)}" is ${name.length} characters long, over the limit maxLabelNameLength=${limits.maxLabelNameLength}`);
+        return fail(
+          'label_name_too_long',
+          `label name "${clip(name)}" is ${name.length} characters long, over the limit maxLabelNameLength=${limits.maxLabelNameLength}`,
+        );
       }
       if (value.length > limits.maxLabelValueLength && codePoints(value) > limits.maxLabelValueLength) {
-        return fail('label_value_too_long', `the value of label "${name}" is ${codePoints(value)} characters long, over the limit maxLabelValueLength=${limits.maxLabelValueLength}`);
+        return fail(
+          'label_value_too_long',
+          `the value of label "${name}" is ${codePoints(value)} characters long, over the limit maxLabelValueLength=${limits.maxLabelValueLength}`,
+        );
       }
     }
     const enforced = enforceLabels(labels, principal, this.policy);

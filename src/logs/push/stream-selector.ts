@@ -100,7 +100,18 @@ export function readGoString(text: string, pos: number): { value: string; end: n
     }
     const e = text[i + 1];
     i += 2;
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+    const simple: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+      '\\': '\\',
+      '"': '"',
+      "'": "'",
+    };
     if (e !== undefined && simple[e] !== undefined) {
       flushBytes();
       out += simple[e];
@@ -110,11 +121,15 @@ export function readGoString(text: string, pos: number): { value: string; end: n
     } else if (e !== undefined && /[0-7]/.test(e) && /^[0-7]{2}$/.test(text.slice(i, i + 2))) {
       (bytes ??= []).push(parseInt(e + text.slice(i, i + 2), 8) & 0xff);
       i += 2;
-    } else if ((e === 'u' || e === 'U') && new RegExp(`^[0-9a-fA-F]{${e === 'u' ? 4 : 8}}$`).test(text.slice(i, i + (e === 'u' ? 4 : 8)))) {
+    } else if (
+      (e === 'u' || e === 'U') &&
+      new RegExp(`^[0-9a-fA-F]{${e === 'u' ? 4 : 8}}$`).test(text.slice(i, i + (e === 'u' ? 4 : 8)))
+    ) {
       const len = e === 'u' ? 4 : 8;
       flushBytes();
       const cp = parseInt(text.slice(i, i + len), 16);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new StreamLabelsError(`invalid Unicode escape at position ${i - 1}`);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        throw new StreamLabelsError(`invalid Unicode escape at position ${i - 1}`);
       out += String.fromCodePoint(cp);
       i += len;
     } else {

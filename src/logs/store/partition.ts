@@ -69,7 +69,12 @@ export class Partition {
    * Opens a partition file, first cutting it back to `committedLength` (the length recorded by the
    * last checkpoint; anything beyond was written after it and is still in the WAL).
    */
-  static async open(path: string, startMs: number, spanMs: number, committedLength: number): Promise<Partition> {
+  static async open(
+    path: string,
+    startMs: number,
+    spanMs: number,
+    committedLength: number,
+  ): Promise<Partition> {
     const p = new Partition(path, startMs, spanMs);
     if (existsSync(path)) {
       if (statSync(path).size > committedLength) truncateSync(path, committedLength);
@@ -97,7 +102,13 @@ export class Partition {
         }
         const meta = decodeHeader(header);
         const payloadOffset = pos + FIXED_PREFIX + headerLen;
-        this.register({ ...meta.meta, partition: this, payloadOffset, payloadLength: meta.payloadLength, payloadCrc: meta.payloadCrc });
+        this.register({
+          ...meta.meta,
+          partition: this,
+          payloadOffset,
+          payloadLength: meta.payloadLength,
+          payloadCrc: meta.payloadCrc,
+        });
         pos += 4 + recordLen;
       }
       if (pos !== length) throw new CorruptDataError(`partition ${this.path} ends inside a chunk record`);
@@ -154,11 +165,14 @@ export class Partition {
     let off = 0;
     while (off < buf.length) {
       const { bytesRead } = await this.fh.read(buf, off, buf.length - off, ref.payloadOffset + off);
-      if (bytesRead === 0) throw new CorruptDataError(`chunk at ${ref.payloadOffset} in ${this.path} is truncated`);
+      if (bytesRead === 0)
+        throw new CorruptDataError(`chunk at ${ref.payloadOffset} in ${this.path} is truncated`);
       off += bytesRead;
     }
     if (crc32(buf) !== ref.payloadCrc) {
-      throw new CorruptDataError(`chunk payload checksum mismatch in ${this.path} at offset ${ref.payloadOffset}`);
+      throw new CorruptDataError(
+        `chunk payload checksum mismatch in ${this.path} at offset ${ref.payloadOffset}`,
+      );
     }
     return buf;
   }

@@ -165,7 +165,9 @@ export class LocalTenantLogStore implements TenantLogStore {
   static async open(dir: string, options: Partial<LogStoreOptions> = {}): Promise<LocalTenantLogStore> {
     const opts: LogStoreOptions = {
       ...DEFAULT_LOG_STORE_OPTIONS,
-      ...(options.codec && options.compressionLevel === undefined ? { compressionLevel: defaultLevel(options.codec) } : {}),
+      ...(options.codec && options.compressionLevel === undefined
+        ? { compressionLevel: defaultLevel(options.codec) }
+        : {}),
       ...options,
     };
     mkdirSync(join(dir, 'chunks'), { recursive: true });
@@ -199,7 +201,12 @@ export class LocalTenantLogStore implements TenantLogStore {
         unlinkSync(path);
         continue;
       }
-      const p = await Partition.open(path, parsed.startMs, parsed.spanMs, Math.min(committed, statSync(path).size));
+      const p = await Partition.open(
+        path,
+        parsed.startMs,
+        parsed.spanMs,
+        Math.min(committed, statSync(path).size),
+      );
       this.partitions.set(p.startMs, p);
       for (const ref of p.chunks) {
         const s = this.registry.get(ref.streamId);
@@ -307,7 +314,9 @@ export class LocalTenantLogStore implements TenantLogStore {
       }
       admitted.push(g);
     }
-    const newLabelSets = admitted.filter((g) => !this.registry.getByKey(labelsKey(g.labels))).map((g) => g.labels);
+    const newLabelSets = admitted
+      .filter((g) => !this.registry.getByKey(labelsKey(g.labels)))
+      .map((g) => g.labels);
     let streamsCreated = 0;
     if (newLabelSets.length > 0) {
       await this.registry.create(newLabelSets);
@@ -335,7 +344,14 @@ export class LocalTenantLogStore implements TenantLogStore {
           const oldest = state.newestMs - request.outOfOrderWindowMs;
           if (e.ms < oldest) {
             behindCount++;
-            behind ??= { stream: state.text, reason: 'too_far_behind', count: 0, firstMs: e.ms, firstNs: e.ns, oldestAcceptableMs: oldest };
+            behind ??= {
+              stream: state.text,
+              reason: 'too_far_behind',
+              count: 0,
+              firstMs: e.ms,
+              firstNs: e.ns,
+              oldestAcceptableMs: oldest,
+            };
             continue;
           }
           if (e.ms < state.newestMs || (e.ms === state.newestMs && e.ns <= state.newestNs)) {
@@ -343,7 +359,10 @@ export class LocalTenantLogStore implements TenantLogStore {
               kept = new Map();
               for (const k of keep) pushKept(kept, k);
             }
-            if (state.head?.has(e.ms, e.ns, e.line) || kept.get(e.ms)?.some((k) => k.ns === e.ns && k.line.equals(e.line))) {
+            if (
+              state.head?.has(e.ms, e.ns, e.line) ||
+              kept.get(e.ms)?.some((k) => k.ns === e.ns && k.line.equals(e.line))
+            ) {
               duplicates++;
               continue;
             }
@@ -584,7 +603,10 @@ export class LocalTenantLogStore implements TenantLogStore {
     this.runCuts();
     this.sweepActive(nowMs);
     const due = nowMs - this.lastCheckpoint >= this.options.checkpointIntervalMs;
-    if ((due && (this.cutsSinceCheckpoint > 0 || this.wal.segmentCount > 1)) || this.wal.segmentCount > this.options.maxWalSegments) {
+    if (
+      (due && (this.cutsSinceCheckpoint > 0 || this.wal.segmentCount > 1)) ||
+      this.wal.segmentCount > this.options.maxWalSegments
+    ) {
       await this.checkpoint();
     }
   }
@@ -628,7 +650,8 @@ export class LocalTenantLogStore implements TenantLogStore {
       blocks: (streamId, fromMs, toMs) => this.blockSources(streamId, fromMs, toMs),
       labelNames: (matchers, fromMs, toMs) => {
         const names = new Set<string>();
-        for (const s of this.selectStreams(matchers, fromMs, toMs)) for (const l of s.labels) names.add(l.name);
+        for (const s of this.selectStreams(matchers, fromMs, toMs))
+          for (const l of s.labels) names.add(l.name);
         return [...names].sort();
       },
       labelValues: (name, matchers, fromMs, toMs) => {
@@ -684,12 +707,26 @@ export class LocalTenantLogStore implements TenantLogStore {
     for (const f of s.flushing) {
       if (f.minMs > toMs || f.maxMs < fromMs) continue;
       const block = f.block;
-      out.push({ minMs: f.minMs, maxMs: f.maxMs, count: block.count, rawBytes: f.rawBytes, compressedBytes: 0, load: async () => block });
+      out.push({
+        minMs: f.minMs,
+        maxMs: f.maxMs,
+        count: block.count,
+        rawBytes: f.rawBytes,
+        compressedBytes: 0,
+        load: async () => block,
+      });
     }
     const h = s.head;
     if (h && h.count > 0 && h.minMs <= toMs && h.maxMs >= fromMs) {
       const block = h.snapshot();
-      out.push({ minMs: h.minMs, maxMs: h.maxMs, count: block.count, rawBytes: h.rawBytes, compressedBytes: 0, load: async () => block });
+      out.push({
+        minMs: h.minMs,
+        maxMs: h.maxMs,
+        count: block.count,
+        rawBytes: h.rawBytes,
+        compressedBytes: 0,
+        load: async () => block,
+      });
     }
     return out.sort((a, b) => a.minMs - b.minMs);
   }

@@ -12,7 +12,13 @@ const startAt = Number(process.argv[3] ?? 0);
 const h = await startHarness({
   dataDir,
   listen: false,
-  store: { maintenanceIntervalMs: 5, chunkTargetBytes: 2048, checkpointIntervalMs: 10, walSegmentBytes: 16 * 1024, chunkIdleMs: 20 },
+  store: {
+    maintenanceIntervalMs: 5,
+    chunkTargetBytes: 2048,
+    checkpointIntervalMs: 10,
+    walSegmentBytes: 16 * 1024,
+    chunkIdleMs: 20,
+  },
 });
 process.stdout.write('ready\n');
 let n = startAt;
@@ -24,7 +30,13 @@ for (;;) {
     headers: { authorization: 'Bearer push:acme', 'content-type': 'application/json' },
     payload: JSON.stringify({
       streams: [
-        { stream: { job: `j${batch[0]! % 3}` }, values: batch.map((i) => [String((BigInt(Date.now()) * 1_000_000n) + BigInt(i)), `entry ${i} ${'x'.repeat(i % 50)}`]) },
+        {
+          stream: { job: `j${batch[0]! % 3}` },
+          values: batch.map((i) => [
+            String(BigInt(Date.now()) * 1_000_000n + BigInt(i)),
+            `entry ${i} ${'x'.repeat(i % 50)}`,
+          ]),
+        },
       ],
     }),
   });

@@ -16,7 +16,9 @@ const CHILD = fileURLToPath(new URL('./durability-child.ts', import.meta.url));
 /** Runs the pushing child until it has acknowledged `acks` more lines (plus a random extra delay), then SIGKILLs it. */
 function runAndKill(startAt: number, acks: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(startAt)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(startAt)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acked: number[] = [];
     let buffer = '';
     let stderr = '';
@@ -48,7 +50,8 @@ async function storedIds(): Promise<number[]> {
     for (const s of q.streams([{ name: 'job', type: '=~', value: '.+' }], 0, Number.MAX_SAFE_INTEGER)) {
       for (const src of q.blocks(s.id, 0, Number.MAX_SAFE_INTEGER)) {
         const b = await src.load();
-        for (let i = 0; i < b.count; i++) ids.push(Number(b.lines.toString('utf8', b.starts[i], b.starts[i + 1]).split(' ')[1]));
+        for (let i = 0; i < b.count; i++)
+          ids.push(Number(b.lines.toString('utf8', b.starts[i], b.starts[i + 1]).split(' ')[1]));
       }
     }
     await store.close({ flush: false });

@@ -61,7 +61,13 @@ export async function startHarness(
     async authenticateRead(request): Promise<ReadPrincipal> {
       const [kind, tenant] = credential(request);
       if (kind !== 'read') throw new CredentialError(403, 'a push token cannot read');
-      return { kind: 'read', tenantId: TENANTS[tenant]!, tenantSlug: tenant, actor: `apikey:${tenant}`, limits };
+      return {
+        kind: 'read',
+        tenantId: TENANTS[tenant]!,
+        tenantSlug: tenant,
+        actor: `apikey:${tenant}`,
+        limits,
+      };
     },
   };
   const partitions = new LogPartitions({ dataDir, store: { maintenanceIntervalMs: 0, ...options.store } });
@@ -104,7 +110,12 @@ export async function pushProto(app: FastifyInstance, token: string, streams: re
   });
 }
 
-export async function pushJson(app: FastifyInstance, token: string, body: unknown, headers: Record<string, string> = {}) {
+export async function pushJson(
+  app: FastifyInstance,
+  token: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   return app.inject({
     method: 'POST',
     url: '/loki/api/v1/push',
@@ -113,9 +124,25 @@ export async function pushJson(app: FastifyInstance, token: string, body: unknow
   });
 }
 
-export async function get(app: FastifyInstance, token: string, path: string, query: Record<string, string | string[]> = {}) {
+export async function get(
+  app: FastifyInstance,
+  token: string,
+  path: string,
+  query: Record<string, string | string[]> = {},
+) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) for (const x of Array.isArray(v) ? v : [v]) qs.append(k, x);
-  const res = await app.inject({ method: 'GET', url: `${path}${qs.size ? `?${qs}` : ''}`, headers: { authorization: `Bearer ${token}` } });
-  return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as any, headers: res.headers };
+  const res = await app.inject({
+    method: 'GET',
+    url: `${path}${qs.size ? `?${qs}` : ''}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return {
+    status: res.statusCode,
+    body: res.body,
+    // Response bodies are arbitrary JSON; tests index into them freely.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    json: () => JSON.parse(res.body) as any,
+    headers: res.headers,
+  };
 }

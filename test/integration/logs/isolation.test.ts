@@ -28,7 +28,10 @@ before(async () => {
     (
       await pushJson(h.app, 'push:globex', {
         streams: [
-          { stream: { job: 'billing', customer: 'globex-only-value' }, values: [[ns(-20_000), `${SECRET} card=4111`]] },
+          {
+            stream: { job: 'billing', customer: 'globex-only-value' },
+            values: [[ns(-20_000), `${SECRET} card=4111`]],
+          },
           { stream: { job: 'shared', tenant: 'acme' }, values: [[ns(-10_000), `${SECRET} forged as acme`]] },
         ],
       })
@@ -37,7 +40,11 @@ before(async () => {
   );
   // acme tries the same the other way round.
   assert.equal(
-    (await pushProto(h.app, 'push:acme', [{ labels: '{job="shared", tenant="globex"}', entries: [{ ts: ns(-15_000), line: 'acme line' }] }])).statusCode,
+    (
+      await pushProto(h.app, 'push:acme', [
+        { labels: '{job="shared", tenant="globex"}', entries: [{ ts: ns(-15_000), line: 'acme line' }] },
+      ])
+    ).statusCode,
     204,
   );
 });
@@ -64,11 +71,16 @@ describe('cross-tenant reads through every endpoint', () => {
 
   for (const query of logQueries) {
     it(`query_range ${query}`, async () => {
-      const r = await get(h.app, 'read:acme', '/loki/api/v1/query_range', { query, ...window, limit: '1000' });
+      const r = await get(h.app, 'read:acme', '/loki/api/v1/query_range', {
+        query,
+        ...window,
+        limit: '1000',
+      });
       assert.equal(r.status, 200, r.body);
       assert.ok(!allText(r.body).includes(SECRET), 'no globex line');
       assert.ok(!r.body.includes('globex-only-value'), 'no globex label value');
-      for (const s of r.json().data.result) assert.equal(s.stream.tenant === 'acme' || query.includes('label_format'), true);
+      for (const s of r.json().data.result)
+        assert.equal(s.stream.tenant === 'acme' || query.includes('label_format'), true);
     });
   }
 
@@ -88,10 +100,18 @@ describe('cross-tenant reads through every endpoint', () => {
       assert.equal(r.status, 200, r.body);
       assert.ok(!r.body.includes('globex-only-value'), r.body);
       // absent_over_time echoes the query's own equality matchers (and says: nothing here for you).
-      if (query.startsWith('absent')) assert.deepEqual(r.json().data.result.map((x: { value: [number, string] }) => x.value[1]), ['1']);
+      if (query.startsWith('absent'))
+        assert.deepEqual(
+          r.json().data.result.map((x: { value: [number, string] }) => x.value[1]),
+          ['1'],
+        );
       else assert.ok(!r.body.includes('billing'), r.body);
       const result = r.json().data.result as { metric: Record<string, string>; value: [number, string] }[];
-      if (query.startsWith('sum by (tenant)')) assert.deepEqual(result.map((s) => [s.metric['tenant'], s.value[1]]), [['acme', '1']]);
+      if (query.startsWith('sum by (tenant)'))
+        assert.deepEqual(
+          result.map((s) => [s.metric['tenant'], s.value[1]]),
+          [['acme', '1']],
+        );
       if (query.startsWith('count_over_time({tenant="globex"}')) assert.deepEqual(result, []);
       if (query.includes(SECRET)) assert.deepEqual(result, []);
     });
@@ -102,11 +122,20 @@ describe('cross-tenant reads through every endpoint', () => {
     assert.deepEqual(labels.json().data, ['job', 'tenant']);
     const tenants = await get(h.app, 'read:acme', '/loki/api/v1/label/tenant/values', window);
     assert.deepEqual(tenants.json().data, ['acme']);
-    const customers = await get(h.app, 'read:acme', '/loki/api/v1/label/customer/values', { ...window, query: '{tenant="globex"}' });
+    const customers = await get(h.app, 'read:acme', '/loki/api/v1/label/customer/values', {
+      ...window,
+      query: '{tenant="globex"}',
+    });
     assert.deepEqual(customers.json().data, []);
-    const series = await get(h.app, 'read:acme', '/loki/api/v1/series', { 'match[]': ['{tenant=~".+"}', '{tenant="globex"}'], ...window });
+    const series = await get(h.app, 'read:acme', '/loki/api/v1/series', {
+      'match[]': ['{tenant=~".+"}', '{tenant="globex"}'],
+      ...window,
+    });
     assert.deepEqual(series.json().data, [{ job: 'shared', tenant: 'acme' }]);
-    const stats = await get(h.app, 'read:acme', '/loki/api/v1/index/stats', { query: '{tenant=~".+"}', ...window });
+    const stats = await get(h.app, 'read:acme', '/loki/api/v1/index/stats', {
+      query: '{tenant=~".+"}',
+      ...window,
+    });
     assert.deepEqual(stats.json(), { streams: 1, chunks: 1, entries: 1, bytes: 'acme line'.length });
   });
 
@@ -114,33 +143,52 @@ describe('cross-tenant reads through every endpoint', () => {
     const r = await h.app.inject({
       method: 'GET',
       url: `/loki/api/v1/query_range?query=${encodeURIComponent('{tenant=~".+"}')}&start=${window.start}&end=${window.end}`,
-      headers: { authorization: 'Bearer read:acme', 'x-scope-orgid': 'globex', 'x-prom-label-policy': 'globex:tenant="globex"' },
+      headers: {
+        authorization: 'Bearer read:acme',
+        'x-scope-orgid': 'globex',
+        'x-prom-label-policy': 'globex:tenant="globex"',
+      },
     });
     assert.ok(!r.body.includes(SECRET));
     assert.ok(r.body.includes('acme line'));
   });
 
   it('forged tenant labels on push land in the pusher own tenant', async () => {
-    const g = await get(h.app, 'read:globex', '/loki/api/v1/query_range', { query: '{job="shared"}', ...window });
+    const g = await get(h.app, 'read:globex', '/loki/api/v1/query_range', {
+      query: '{job="shared"}',
+      ...window,
+    });
     const lines = g.json().data.result.flatMap((s: { values: string[][] }) => s.values.map((v) => v[1]));
-    assert.deepEqual(lines, [`${SECRET} forged as acme`], 'globex sees its own forged line, under tenant=globex');
+    assert.deepEqual(
+      lines,
+      [`${SECRET} forged as acme`],
+      'globex sees its own forged line, under tenant=globex',
+    );
     assert.equal(g.json().data.result[0].stream.tenant, 'globex');
   });
 
   it('tail {tenant=~".+"} streams only the caller own lines', async () => {
-    const ws = new WebSocket(`${h.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{tenant=~".+"}')}&start=${ns(-3600_000)}`, {
-      headers: { authorization: 'Bearer read:acme' },
-    });
+    const ws = new WebSocket(
+      `${h.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{tenant=~".+"}')}&start=${ns(-3600_000)}`,
+      {
+        headers: { authorization: 'Bearer read:acme' },
+      },
+    );
     const received: string[] = [];
     ws.on('message', (d) => received.push(String(d)));
     await new Promise((r, j) => {
       ws.once('open', r);
       ws.once('error', j);
     });
-    await pushJson(h.app, 'push:globex', { streams: [{ stream: { job: 'live' }, values: [[ns(0), `${SECRET} live`]] }] });
-    await pushJson(h.app, 'push:acme', { streams: [{ stream: { job: 'live' }, values: [[ns(0), 'acme live']] }] });
+    await pushJson(h.app, 'push:globex', {
+      streams: [{ stream: { job: 'live' }, values: [[ns(0), `${SECRET} live`]] }],
+    });
+    await pushJson(h.app, 'push:acme', {
+      streams: [{ stream: { job: 'live' }, values: [[ns(0), 'acme live']] }],
+    });
     const deadline = Date.now() + 5000;
-    while (!received.join('').includes('acme live') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!received.join('').includes('acme live') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     ws.close();
     assert.ok(received.join('').includes('acme live'));
     assert.ok(!received.join('').includes(SECRET));
@@ -160,7 +208,10 @@ describe('each guard holds alone', () => {
       direction: 'forward',
     });
     assert.deepEqual(res, []);
-    const all = await new LogQLEngine(acme.querier()).evalInstant(parseLogQL('sum by (tenant) (count_over_time({job=~".+"}[1h]))') as MetricExpr, NOW);
+    const all = await new LogQLEngine(acme.querier()).evalInstant(
+      parseLogQL('sum by (tenant) (count_over_time({job=~".+"}[1h]))') as MetricExpr,
+      NOW,
+    );
     assert.ok(all.type === 'vector' && all.samples.every((s) => s.labels[0]?.value === 'acme'));
   });
 
@@ -170,8 +221,20 @@ describe('each guard holds alone', () => {
     try {
       await shared.append({
         streams: [
-          { labels: [{ name: 'job', value: 'x' }, { name: 'tenant', value: 'acme' }], entries: [{ ms: NOW, ns: 0, line: Buffer.from('acme') }] },
-          { labels: [{ name: 'job', value: 'x' }, { name: 'tenant', value: 'globex' }], entries: [{ ms: NOW, ns: 0, line: Buffer.from(SECRET) }] },
+          {
+            labels: [
+              { name: 'job', value: 'x' },
+              { name: 'tenant', value: 'acme' },
+            ],
+            entries: [{ ms: NOW, ns: 0, line: Buffer.from('acme') }],
+          },
+          {
+            labels: [
+              { name: 'job', value: 'x' },
+              { name: 'tenant', value: 'globex' },
+            ],
+            entries: [{ ms: NOW, ns: 0, line: Buffer.from(SECRET) }],
+          },
         ],
         outOfOrderWindowMs: 3600_000,
         maxActiveStreams: 10,

@@ -8,7 +8,9 @@ import { LocalTenantLogStore } from '../../../src/logs/store/tenant-store.ts';
 export interface FixtureStream {
   readonly labels: Record<string, string>;
   /** [ms, line] or [ms, line, metadata] */
-  readonly entries: readonly (readonly [number, string] | readonly [number, string, Record<string, string>])[];
+  readonly entries: readonly (
+    readonly [number, string] | readonly [number, string, Record<string, string>]
+  )[];
 }
 
 export function toLabels(rec: Record<string, string>): Label[] {
@@ -23,7 +25,12 @@ export async function storeWith(streams: readonly FixtureStream[], opts: { flush
   await store.append({
     streams: streams.map((s) => ({
       labels: toLabels(s.labels),
-      entries: s.entries.map(([ms, line, meta]) => ({ ms, ns: 0, line: Buffer.from(line), ...(meta ? { meta: toLabels(meta) } : {}) })),
+      entries: s.entries.map(([ms, line, meta]) => ({
+        ms,
+        ns: 0,
+        line: Buffer.from(line),
+        ...(meta ? { meta: toLabels(meta) } : {}),
+      })),
     })),
     outOfOrderWindowMs: 365 * 86_400_000,
     maxActiveStreams: 1000,

@@ -39,12 +39,26 @@ before(async () => {
         labels: { tenant: 't', app: 'web', env: 'prod' },
         entries: [
           [s(15), '{"level":"info","req":{"method":"GET","path":"/"},"status":200,"latency_ms":12.5}'],
-          [s(25), '{"level":"error","req":{"method":"GET","path":"/login"},"status":503,"latency_ms":900}', { trace_id: 't-1' }],
+          [
+            s(25),
+            '{"level":"error","req":{"method":"GET","path":"/login"},"status":503,"latency_ms":900}',
+            { trace_id: 't-1' },
+          ],
           [s(65), 'not json at all'],
         ],
       },
-      { labels: { tenant: 't', app: 'nginx', env: 'dev' }, entries: [[s(5), NGINX[0]!], [s(35), NGINX[1]!], [s(95), NGINX[2]!]] },
-      { labels: { tenant: 't', app: 'packed' }, entries: [[s(40), '{"_entry":"original line","container":"c1","n":3}']] },
+      {
+        labels: { tenant: 't', app: 'nginx', env: 'dev' },
+        entries: [
+          [s(5), NGINX[0]!],
+          [s(35), NGINX[1]!],
+          [s(95), NGINX[2]!],
+        ],
+      },
+      {
+        labels: { tenant: 't', app: 'packed' },
+        entries: [[s(40), '{"_entry":"original line","container":"c1","n":3}']],
+      },
       { labels: { tenant: 't', app: 'color' }, entries: [[s(45), '\x1b[31merror\x1b[0m something']] },
       { labels: { tenant: 't', app: 'flags' }, entries: [[s(50), 'a=1 b=="bad" c=3 standalone']] },
     ],
@@ -58,7 +72,10 @@ after(async () => cleanup());
 type Row = { labels: Record<string, string>; line: string; ms: number };
 
 /** One row per entry, in the query's direction (streams merged by time, as a client shows them). */
-async function logs(query: string, opts: { direction?: 'forward' | 'backward'; limit?: number } = {}): Promise<Row[]> {
+async function logs(
+  query: string,
+  opts: { direction?: 'forward' | 'backward'; limit?: number } = {},
+): Promise<Row[]> {
   const expr = parseLogQL(query) as LogSelectorExpr;
   assert.equal(expr.kind, 'logSelector');
   const direction = opts.direction ?? 'forward';
@@ -70,7 +87,13 @@ async function logs(query: string, opts: { direction?: 'forward' | 'backward'; l
     limit: opts.limit ?? 100,
     direction,
   });
-  const rows = res.flatMap((r) => r.entries.map((e) => ({ labels: Object.fromEntries(r.labels.map((l) => [l.name, l.value])), line: e.line, ms: e.ms })));
+  const rows = res.flatMap((r) =>
+    r.entries.map((e) => ({
+      labels: Object.fromEntries(r.labels.map((l) => [l.name, l.value])),
+      line: e.line,
+      ms: e.ms,
+    })),
+  );
   return rows.sort((a, b) => (direction === 'forward' ? a.ms - b.ms : b.ms - a.ms));
 }
 
@@ -80,7 +103,12 @@ function lines(rows: Row[]): string[] {
 
 /** Range query at T+60 s and T+120 s (step 1 m): label set → [value at 60, value at 120] (undefined = no point). */
 async function matrix(query: string): Promise<Record<string, (number | undefined)[]>> {
-  const res = await new LogQLEngine(querier).evalRange(parseLogQL(query) as MetricExpr, s(60), s(120), 60_000);
+  const res = await new LogQLEngine(querier).evalRange(
+    parseLogQL(query) as MetricExpr,
+    s(60),
+    s(120),
+    60_000,
+  );
   assert.equal(res.type, 'matrix');
   const out: Record<string, (number | undefined)[]> = {};
   if (res.type !== 'matrix') return out;
@@ -97,10 +125,18 @@ async function instant(query: string, at = s(60)) {
 
 describe('LogQL log queries', () => {
   it('line filters: contains, not contains, regex, negated regex', async () => {
-    assert.deepEqual(lines(await logs('{app="api"} |= "GET"')).map((l) => l.split(' ')[2]), ['path=/users', 'path=/users/7', 'path=/health']);
-    assert.deepEqual(lines(await logs('{app="api"} != "GET"')), ['level=error method=POST path=/orders status=500 duration=2.5s size=512B']);
+    assert.deepEqual(
+      lines(await logs('{app="api"} |= "GET"')).map((l) => l.split(' ')[2]),
+      ['path=/users', 'path=/users/7', 'path=/health'],
+    );
+    assert.deepEqual(lines(await logs('{app="api"} != "GET"')), [
+      'level=error method=POST path=/orders status=500 duration=2.5s size=512B',
+    ]);
     assert.equal(lines(await logs('{app="api"} |~ "status=(4|5)\\\\d\\\\d"')).length, 2);
-    assert.deepEqual(lines(await logs('{app="api"} !~ "users"')).map((l) => l.split(' ')[0]), ['level=error', 'level=warn']);
+    assert.deepEqual(
+      lines(await logs('{app="api"} !~ "users"')).map((l) => l.split(' ')[0]),
+      ['level=error', 'level=warn'],
+    );
     assert.deepEqual(lines(await logs('{app="api"} |~ "(?i)LEVEL=WARN"')).length, 1, 'Go (?i) flag');
   });
 
@@ -123,7 +159,10 @@ describe('LogQL log queries', () => {
 
   it('logfmt with numeric, duration, bytes filters and and/or', async () => {
     const bad = await logs('{app="api"} | logfmt | status >= 400');
-    assert.deepEqual(bad.map((r) => r.labels['status']), ['500', '404']);
+    assert.deepEqual(
+      bad.map((r) => r.labels['status']),
+      ['500', '404'],
+    );
     assert.deepEqual(bad[0]!.labels, {
       app: 'api',
       env: 'prod',
@@ -135,13 +174,24 @@ describe('LogQL log queries', () => {
       duration: '2.5s',
       size: '512B',
     });
-    assert.deepEqual((await logs('{app="api"} | logfmt | duration > 100ms')).map((r) => r.labels['duration']), ['120ms', '2.5s']);
-    assert.deepEqual((await logs('{app="api"} | logfmt | size >= 1KB')).map((r) => r.labels['size']), ['1.5KB', '3KB']);
     assert.deepEqual(
-      (await logs('{app="api"} | logfmt | status == 200 and method="GET" or level="warn"')).map((r) => r.labels['path']),
+      (await logs('{app="api"} | logfmt | duration > 100ms')).map((r) => r.labels['duration']),
+      ['120ms', '2.5s'],
+    );
+    assert.deepEqual(
+      (await logs('{app="api"} | logfmt | size >= 1KB')).map((r) => r.labels['size']),
+      ['1.5KB', '3KB'],
+    );
+    assert.deepEqual(
+      (await logs('{app="api"} | logfmt | status == 200 and method="GET" or level="warn"')).map(
+        (r) => r.labels['path'],
+      ),
       ['/users', '/users/7', '/health'],
     );
-    assert.deepEqual((await logs('{app="api"} | logfmt | status=200, path=~"/users/.*"')).map((r) => r.labels['path']), ['/users/7']);
+    assert.deepEqual(
+      (await logs('{app="api"} | logfmt | status=200, path=~"/users/.*"')).map((r) => r.labels['path']),
+      ['/users/7'],
+    );
   });
 
   it('logfmt strict mode reports malformed lines; lenient mode skips the bad pair', async () => {
@@ -179,20 +229,34 @@ describe('LogQL log queries', () => {
         ['error', '/login'],
       ],
     );
-    assert.deepEqual(lines(await logs('{app="web"} | trace_id="t-1"')).length, 1, 'structured metadata filters like a label');
+    assert.deepEqual(
+      lines(await logs('{app="web"} | trace_id="t-1"')).length,
+      1,
+      'structured metadata filters like a label',
+    );
   });
 
   it('pattern and regexp parsers', async () => {
-    const p = await logs('{app="nginx"} | pattern "<ip> - - [<_>] \\"<method> <uri> <_>\\" <status> <size> <_>"');
+    const p = await logs(
+      '{app="nginx"} | pattern "<ip> - - [<_>] \\"<method> <uri> <_>\\" <status> <size> <_>"',
+    );
     assert.deepEqual(
-      p.map((r) => [r.labels['ip'], r.labels['method'], r.labels['uri'], r.labels['status'], r.labels['size']]),
+      p.map((r) => [
+        r.labels['ip'],
+        r.labels['method'],
+        r.labels['uri'],
+        r.labels['status'],
+        r.labels['size'],
+      ]),
       [
         ['10.0.0.1', 'GET', '/index.html', '200', '612'],
         ['192.168.1.20', 'POST', '/api/login', '401', '45'],
         ['10.0.0.2', 'GET', '/favicon.ico', '404', '0'],
       ],
     );
-    const r = await logs('{app="nginx"} | regexp "(?P<client>\\\\S+) .* \\"(?P<verb>\\\\w+) (?P<target>\\\\S+)"');
+    const r = await logs(
+      '{app="nginx"} | regexp "(?P<client>\\\\S+) .* \\"(?P<verb>\\\\w+) (?P<target>\\\\S+)"',
+    );
     assert.deepEqual(r[1]!.labels['client'], '192.168.1.20');
     assert.deepEqual(r[1]!.labels['verb'], 'POST');
     assert.deepEqual(r[1]!.labels['target'], '/api/login');
@@ -200,24 +264,43 @@ describe('LogQL log queries', () => {
 
   it('unpack restores the packed line and labels', async () => {
     const rows = await logs('{app="packed"} | unpack');
-    assert.deepEqual(rows, [{ labels: { app: 'packed', tenant: 't', container: 'c1' }, line: 'original line', ms: s(40) }]);
+    assert.deepEqual(rows, [
+      { labels: { app: 'packed', tenant: 't', container: 'c1' }, line: 'original line', ms: s(40) },
+    ]);
   });
 
   it('line_format with functions and conditionals; decolorize', async () => {
-    const rows = await logs('{app="nginx"} | pattern "<ip> - - [<_>] \\"<method> <uri> <_>\\" <status> <_>" | line_format "{{.method}} {{.uri}} -> {{.status}}"');
-    assert.deepEqual(lines(rows), ['GET /index.html -> 200', 'POST /api/login -> 401', 'GET /favicon.ico -> 404']);
+    const rows = await logs(
+      '{app="nginx"} | pattern "<ip> - - [<_>] \\"<method> <uri> <_>\\" <status> <_>" | line_format "{{.method}} {{.uri}} -> {{.status}}"',
+    );
+    assert.deepEqual(lines(rows), [
+      'GET /index.html -> 200',
+      'POST /api/login -> 401',
+      'GET /favicon.ico -> 404',
+    ]);
     const f = await logs(
       '{app="api"} | logfmt | line_format `{{ .path | ToUpper }} {{ if eq .level "error" }}BAD{{ else }}ok{{ end }} {{ printf "%05d" .status }} {{ .missing | default "n/a" }}`',
     );
-    assert.deepEqual(lines(f), ['/USERS ok 00200 n/a', '/ORDERS BAD 00500 n/a', '/USERS/7 ok 00200 n/a', '/HEALTH ok 00404 n/a']);
+    assert.deepEqual(lines(f), [
+      '/USERS ok 00200 n/a',
+      '/ORDERS BAD 00500 n/a',
+      '/USERS/7 ok 00200 n/a',
+      '/HEALTH ok 00404 n/a',
+    ]);
     assert.deepEqual(lines(await logs('{app="color"} | decolorize')), ['error something']);
-    assert.deepEqual(lines(await logs('{app="api"} |= "POST" | line_format "{{__line__ | trunc 11}}"')), ['level=error']);
+    assert.deepEqual(lines(await logs('{app="api"} |= "POST" | line_format "{{__line__ | trunc 11}}"')), [
+      'level=error',
+    ]);
   });
 
   it('label_format renames and templates; drop and keep', async () => {
-    const rows = await logs('{app="api"} |= "POST" | logfmt | label_format lvl=level, route="{{.method}} {{.path}}" | keep lvl, route');
+    const rows = await logs(
+      '{app="api"} |= "POST" | logfmt | label_format lvl=level, route="{{.method}} {{.path}}" | keep lvl, route',
+    );
     assert.deepEqual(rows[0]!.labels, { lvl: 'error', route: 'POST /orders' });
-    const dropped = await logs('{app="api"} | logfmt | drop level, duration, size, path, status, method="GET"');
+    const dropped = await logs(
+      '{app="api"} | logfmt | drop level, duration, size, path, status, method="GET"',
+    );
     assert.deepEqual(
       dropped.map((r) => r.labels),
       [
@@ -250,27 +333,46 @@ describe('LogQL log queries', () => {
       ],
     );
     const fwd = await logs('{env="prod"}', { direction: 'forward', limit: 2 });
-    assert.deepEqual(lines(fwd).map((l) => l.slice(0, 12)), ['level=info m', '{"level":"in']);
+    assert.deepEqual(
+      lines(fwd).map((l) => l.slice(0, 12)),
+      ['level=info m', '{"level":"in'],
+    );
     const newestFirst = await logs('{app="api"}', { direction: 'backward', limit: 3 });
-    assert.deepEqual(lines(newestFirst).map((l) => l.split(' ')[2]), ['path=/health', 'path=/users/7', 'path=/orders']);
+    assert.deepEqual(
+      lines(newestFirst).map((l) => l.split(' ')[2]),
+      ['path=/health', 'path=/users/7', 'path=/orders'],
+    );
   });
 });
 
 describe('LogQL metric queries', () => {
   it('count_over_time and rate use (t - range, t] windows', async () => {
-    assert.deepEqual(await matrix('count_over_time({app="api"}[1m])'), { 'app=api,env=prod,tenant=t': [3, 1] });
-    assert.deepEqual(await matrix('rate({app="api"}[1m])'), { 'app=api,env=prod,tenant=t': [3 / 60, 1 / 60] });
-    assert.deepEqual(await matrix('count_over_time({app="api"}[1m] offset 1m)'), { 'app=api,env=prod,tenant=t': [undefined, 3] });
+    assert.deepEqual(await matrix('count_over_time({app="api"}[1m])'), {
+      'app=api,env=prod,tenant=t': [3, 1],
+    });
+    assert.deepEqual(await matrix('rate({app="api"}[1m])'), {
+      'app=api,env=prod,tenant=t': [3 / 60, 1 / 60],
+    });
+    assert.deepEqual(await matrix('count_over_time({app="api"}[1m] offset 1m)'), {
+      'app=api,env=prod,tenant=t': [undefined, 3],
+    });
     // Exactly on the boundary: the entry at T+70 s is in (60, 120] but not in (10, 70]? It is: 70 ≤ 70.
-    const at70 = await new LogQLEngine(querier).evalInstant(parseLogQL('count_over_time({app="api"}[1m])') as MetricExpr, s(70));
+    const at70 = await new LogQLEngine(querier).evalInstant(
+      parseLogQL('count_over_time({app="api"}[1m])') as MetricExpr,
+      s(70),
+    );
     assert.equal(at70.type === 'vector' ? at70.samples[0]!.value : -1, 3, '(10, 70] holds 20, 30 and 70');
   });
 
   it('bytes_over_time and bytes_rate count line bytes', async () => {
     const b0 = Buffer.byteLength(NGINX[0]!) + Buffer.byteLength(NGINX[1]!);
     const b1 = Buffer.byteLength(NGINX[2]!);
-    assert.deepEqual(await matrix('bytes_over_time({app="nginx"}[1m])'), { 'app=nginx,env=dev,tenant=t': [b0, b1] });
-    assert.deepEqual(await matrix('bytes_rate({app="nginx"}[1m])'), { 'app=nginx,env=dev,tenant=t': [b0 / 60, b1 / 60] });
+    assert.deepEqual(await matrix('bytes_over_time({app="nginx"}[1m])'), {
+      'app=nginx,env=dev,tenant=t': [b0, b1],
+    });
+    assert.deepEqual(await matrix('bytes_rate({app="nginx"}[1m])'), {
+      'app=nginx,env=dev,tenant=t': [b0 / 60, b1 / 60],
+    });
   });
 
   it('sum by / without, and structured metadata splitting series', async () => {
@@ -301,43 +403,83 @@ describe('LogQL metric queries', () => {
         });
       }
     };
-    near(await matrix('sum_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), { 'app=api': [2.7, 0.005] });
+    near(await matrix('sum_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), {
+      'app=api': [2.7, 0.005],
+    });
     near(await matrix('avg_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (method)'), {
       'method=GET': [0.1, 0.005],
       'method=POST': [2.5, undefined],
     });
-    near(await matrix('max_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)'), { 'app=api': [3000, 100] });
-    near(await matrix('min_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)'), { 'app=api': [512, 100] });
-    near(await matrix('quantile_over_time(0.5, {app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), { 'app=api': [0.12, 0.005] });
-    near(await matrix('first_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), { 'app=api': [0.12, 0.005] });
-    near(await matrix('last_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), { 'app=api': [0.08, 0.005] });
-    near(await matrix('stddev_over_time({app="api"} | logfmt | unwrap status [1m]) by (app)'), { 'app=api': [Math.sqrt(20000), 0] });
-    near(await matrix('stdvar_over_time({app="api"} | logfmt | unwrap status [1m]) by (app)'), { 'app=api': [20000, 0] });
-    near(await matrix('rate({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), { 'app=api': [2.7 / 60, 0.005 / 60] });
-    near(await matrix('sum(sum_over_time({app="web"} | json | __error__="" | unwrap latency_ms [2m]))'), { '': [912.5, 912.5] });
+    near(await matrix('max_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)'), {
+      'app=api': [3000, 100],
+    });
+    near(await matrix('min_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)'), {
+      'app=api': [512, 100],
+    });
+    near(
+      await matrix('quantile_over_time(0.5, {app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'),
+      { 'app=api': [0.12, 0.005] },
+    );
+    near(await matrix('first_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), {
+      'app=api': [0.12, 0.005],
+    });
+    near(await matrix('last_over_time({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), {
+      'app=api': [0.08, 0.005],
+    });
+    near(await matrix('stddev_over_time({app="api"} | logfmt | unwrap status [1m]) by (app)'), {
+      'app=api': [Math.sqrt(20000), 0],
+    });
+    near(await matrix('stdvar_over_time({app="api"} | logfmt | unwrap status [1m]) by (app)'), {
+      'app=api': [20000, 0],
+    });
+    near(await matrix('rate({app="api"} | logfmt | unwrap duration(duration) [1m]) by (app)'), {
+      'app=api': [2.7 / 60, 0.005 / 60],
+    });
+    near(await matrix('sum(sum_over_time({app="web"} | json | __error__="" | unwrap latency_ms [2m]))'), {
+      '': [912.5, 912.5],
+    });
   });
 
   it('unwrap removes the unwrapped label from the series', async () => {
-    const m = await matrix('sum_over_time({app="api"} |= "POST" | logfmt | drop level, method, path, duration, size | unwrap status [1m])');
+    const m = await matrix(
+      'sum_over_time({app="api"} |= "POST" | logfmt | drop level, method, path, duration, size | unwrap status [1m])',
+    );
     assert.deepEqual(m, { 'app=api,env=prod,tenant=t': [500, undefined] });
   });
 
   it('a parse error in a metric query fails it unless filtered', async () => {
-    await assert.rejects(matrix('count_over_time({app="web"} | json [1m])'), /pipeline error: 'JSONParserErr'/);
-    assert.deepEqual(await matrix('sum(count_over_time({app="web"} | json | __error__="" [2m]))'), { '': [2, 2] });
-    await assert.rejects(matrix('sum_over_time({app="api"} | logfmt | unwrap path [1m])'), /SampleExtractionErr/);
+    await assert.rejects(
+      matrix('count_over_time({app="web"} | json [1m])'),
+      /pipeline error: 'JSONParserErr'/,
+    );
+    assert.deepEqual(await matrix('sum(count_over_time({app="web"} | json | __error__="" [2m]))'), {
+      '': [2, 2],
+    });
+    await assert.rejects(
+      matrix('sum_over_time({app="api"} | logfmt | unwrap path [1m])'),
+      /SampleExtractionErr/,
+    );
   });
 
   it('absent_over_time', async () => {
-    assert.deepEqual(await matrix('absent_over_time({app="nothing", env=~".+"}[1m])'), { 'app=nothing': [1, 1] });
+    assert.deepEqual(await matrix('absent_over_time({app="nothing", env=~".+"}[1m])'), {
+      'app=nothing': [1, 1],
+    });
     assert.deepEqual(await matrix('absent_over_time({app="api"}[1m])'), {});
-    assert.deepEqual(await matrix('absent_over_time({app="api"} |= "POST" [1m])'), { 'app=api': [undefined, 1] });
-    assert.deepEqual(await matrix('absent_over_time({app="api", path="x"}[1m])'), { 'app=api,path=x': [1, 1] });
+    assert.deepEqual(await matrix('absent_over_time({app="api"} |= "POST" [1m])'), {
+      'app=api': [undefined, 1],
+    });
+    assert.deepEqual(await matrix('absent_over_time({app="api", path="x"}[1m])'), {
+      'app=api,path=x': [1, 1],
+    });
   });
 
   it('topk, bottomk, max, min, avg and sort in instant queries', async () => {
     const top = await instant('topk(1, sum by (app) (count_over_time({env="prod"}[1m])))');
-    assert.deepEqual(top, { type: 'vector', samples: [{ labels: [{ name: 'app', value: 'api' }], ms: s(60), value: 3 }] });
+    assert.deepEqual(top, {
+      type: 'vector',
+      samples: [{ labels: [{ name: 'app', value: 'api' }], ms: s(60), value: 3 }],
+    });
     const bottom = await instant('bottomk(1, sum by (app) (count_over_time({env="prod"}[1m])))');
     assert.equal(bottom.type === 'vector' ? bottom.samples[0]!.labels[0]!.value : '', 'web');
     const max = await instant('max by (env) (count_over_time({env=~".+"}[1m]))');
@@ -354,23 +496,39 @@ describe('LogQL metric queries', () => {
   it('binary operators, comparisons with and without bool, scalars', async () => {
     // (0, 60]: 10 lines; (60, 120]: api@70, web@65, nginx@95.
     assert.deepEqual(await matrix('sum(count_over_time({tenant="t"}[1m])) / 2'), { '': [5, 1.5] });
-    assert.deepEqual(await matrix('sum by (app) (count_over_time({env="prod"}[1m])) > 2'), { 'app=api': [3, undefined] });
-    assert.deepEqual(await matrix('sum by (app) (count_over_time({env="prod"}[1m])) > bool 2'), { 'app=api': [1, 0], 'app=web': [0, 0] });
+    assert.deepEqual(await matrix('sum by (app) (count_over_time({env="prod"}[1m])) > 2'), {
+      'app=api': [3, undefined],
+    });
+    assert.deepEqual(await matrix('sum by (app) (count_over_time({env="prod"}[1m])) > bool 2'), {
+      'app=api': [1, 0],
+      'app=web': [0, 0],
+    });
     assert.deepEqual(await instant('1 + 2 * 3'), { type: 'scalar', ms: s(60), value: 7 });
     assert.deepEqual(await instant('(1 + 2) * 3'), { type: 'scalar', ms: s(60), value: 9 });
     assert.deepEqual(await instant('2 ^ 3 ^ 2'), { type: 'scalar', ms: s(60), value: 512 });
-    const ratio = await instant('sum by (app) (count_over_time({app="api"} |= "GET" [1m])) / sum by (app) (count_over_time({app="api"}[1m]))');
+    const ratio = await instant(
+      'sum by (app) (count_over_time({app="api"} |= "GET" [1m])) / sum by (app) (count_over_time({app="api"}[1m]))',
+    );
     assert.equal(ratio.type === 'vector' ? ratio.samples[0]!.value : -1, 2 / 3);
-    const orred = await instant('sum by (app) (count_over_time({app="api"}[1m])) or sum by (app) (count_over_time({app="nginx"}[1m]))');
+    const orred = await instant(
+      'sum by (app) (count_over_time({app="api"}[1m])) or sum by (app) (count_over_time({app="nginx"}[1m]))',
+    );
     assert.equal(orred.type === 'vector' ? orred.samples.length : -1, 2);
-    const andd = await instant('sum by (app) (count_over_time({env="prod"}[1m])) and sum by (app) (count_over_time({app="api"}[1m]))');
+    const andd = await instant(
+      'sum by (app) (count_over_time({env="prod"}[1m])) and sum by (app) (count_over_time({app="api"}[1m]))',
+    );
     assert.equal(andd.type === 'vector' ? andd.samples.length : -1, 1);
     assert.deepEqual(await matrix('vector(1) + vector(2)'), { '': [3, 3] });
   });
 
   it('label_replace', async () => {
-    assert.deepEqual(await matrix('label_replace(sum by (app) (count_over_time({app="api"}[1m])), "svc", "$1-svc", "app", "(.*)")'), {
-      'app=api,svc=api-svc': [3, 1],
-    });
+    assert.deepEqual(
+      await matrix(
+        'label_replace(sum by (app) (count_over_time({app="api"}[1m])), "svc", "$1-svc", "app", "(.*)")',
+      ),
+      {
+        'app=api,svc=api-svc': [3, 1],
+      },
+    );
   });
 });

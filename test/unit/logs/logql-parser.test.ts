@@ -22,25 +22,67 @@ describe('LogQL parser', () => {
     ]);
     assert.deepEqual(
       e.pipeline.map((s) => s.kind),
-      ['lineFilter', 'lineFilter', 'lineFilter', 'parser', 'labelFilter', 'lineFormat', 'labelFormat', 'drop', 'keep', 'decolorize'],
+      [
+        'lineFilter',
+        'lineFilter',
+        'lineFilter',
+        'parser',
+        'labelFilter',
+        'lineFormat',
+        'labelFormat',
+        'drop',
+        'keep',
+        'decolorize',
+      ],
     );
-    assert.deepEqual(e.pipeline[0], { kind: 'lineFilter', op: '|=', terms: [{ value: 'foo', ip: false }, { value: 'bar', ip: false }] });
+    assert.deepEqual(e.pipeline[0], {
+      kind: 'lineFilter',
+      op: '|=',
+      terms: [
+        { value: 'foo', ip: false },
+        { value: 'bar', ip: false },
+      ],
+    });
     const lf = e.pipeline[4];
     assert.ok(lf?.kind === 'labelFilter' && lf.filter.kind === 'or');
     if (lf?.kind === 'labelFilter' && lf.filter.kind === 'or') {
       assert.equal(lf.filter.left.kind, 'and', 'and binds tighter than or');
       assert.deepEqual(lf.filter.right, { kind: 'bytes', name: 'size', op: '<', bytes: 1000, text: '1KB' });
     }
-    assert.deepEqual(e.pipeline[6], { kind: 'labelFormat', ops: [{ dst: 'x', src: 'y' }, { dst: 'z', template: '{{.q}}' }] });
+    assert.deepEqual(e.pipeline[6], {
+      kind: 'labelFormat',
+      ops: [
+        { dst: 'x', src: 'y' },
+        { dst: 'z', template: '{{.q}}' },
+      ],
+    });
   });
 
   it('parses parsers with parameters, flags and extraction lists', () => {
-    const e = parseLogQL('{a="b"} | json foo="bar.baz", q | logfmt --strict --keep-empty a, b="c" | regexp "(?P<x>\\\\w+)" | pattern "<ip> <_>" | unpack');
+    const e = parseLogQL(
+      '{a="b"} | json foo="bar.baz", q | logfmt --strict --keep-empty a, b="c" | regexp "(?P<x>\\\\w+)" | pattern "<ip> <_>" | unpack',
+    );
     assert.ok(e.kind === 'logSelector');
     if (e.kind !== 'logSelector') return;
     assert.deepEqual(e.pipeline, [
-      { kind: 'parser', parser: 'json', extractions: [{ label: 'foo', expr: 'bar.baz' }, { label: 'q', expr: 'q' }] },
-      { kind: 'parser', parser: 'logfmt', strict: true, keepEmpty: true, extractions: [{ label: 'a', expr: 'a' }, { label: 'b', expr: 'c' }] },
+      {
+        kind: 'parser',
+        parser: 'json',
+        extractions: [
+          { label: 'foo', expr: 'bar.baz' },
+          { label: 'q', expr: 'q' },
+        ],
+      },
+      {
+        kind: 'parser',
+        parser: 'logfmt',
+        strict: true,
+        keepEmpty: true,
+        extractions: [
+          { label: 'a', expr: 'a' },
+          { label: 'b', expr: 'c' },
+        ],
+      },
       { kind: 'parser', parser: 'regexp', param: '(?P<x>\\w+)' },
       { kind: 'parser', parser: 'pattern', param: '<ip> <_>' },
       { kind: 'parser', parser: 'unpack' },
@@ -49,11 +91,19 @@ describe('LogQL parser', () => {
 
   it('parses metric queries: range ops, unwrap with conversion and post filters, offset, grouping', () => {
     assert.equal(
-      roundTrip('quantile_over_time(0.99, {a="b"} | logfmt | unwrap duration(latency) | __error__="" [5m]) by (x)'),
+      roundTrip(
+        'quantile_over_time(0.99, {a="b"} | logfmt | unwrap duration(latency) | __error__="" [5m]) by (x)',
+      ),
       'quantile_over_time(0.99, {a="b"} | logfmt | unwrap duration(latency) | __error__="" [5m]) by (x)',
     );
-    assert.equal(roundTrip('count_over_time({a="b"} |= "x" [5m] offset 1h)'), 'count_over_time({a="b"} |= "x" [5m] offset 1h)');
-    assert.equal(roundTrip('topk(3, sum without (a) (count_over_time({a="b"}[1m])))'), 'topk(3, sum without (a)(count_over_time({a="b"} [1m])))');
+    assert.equal(
+      roundTrip('count_over_time({a="b"} |= "x" [5m] offset 1h)'),
+      'count_over_time({a="b"} |= "x" [5m] offset 1h)',
+    );
+    assert.equal(
+      roundTrip('topk(3, sum without (a) (count_over_time({a="b"}[1m])))'),
+      'topk(3, sum without (a)(count_over_time({a="b"} [1m])))',
+    );
     assert.equal(roundTrip('sum(rate({a="b"}[1m])) by (x)'), 'sum by (x)(rate({a="b"} [1m]))');
     assert.equal(roundTrip('bytes_rate({a="b"}[90s])'), 'bytes_rate({a="b"} [1m30s])');
     assert.equal(roundTrip('rate({a="b"}[1.5m])'), 'rate({a="b"} [1m30s])');
@@ -65,7 +115,10 @@ describe('LogQL parser', () => {
     assert.equal(roundTrip('(1 + 2) * 3'), '((1 + 2) * 3)');
     assert.equal(roundTrip('1 - 2 - 3'), '((1 - 2) - 3)');
     assert.equal(roundTrip('2 ^ 3 ^ 2'), '(2 ^ (3 ^ 2))');
-    assert.equal(roundTrip('sum(rate({a="b"}[1m])) / 2 > bool 1'), '((sum(rate({a="b"} [1m])) / 2) > bool 1)');
+    assert.equal(
+      roundTrip('sum(rate({a="b"}[1m])) / 2 > bool 1'),
+      '((sum(rate({a="b"} [1m])) / 2) > bool 1)',
+    );
     assert.equal(
       roundTrip('sum(rate({a="b"}[1m])) + on (x) group_left (y) sum(rate({a="c"}[1m])) by (x)'),
       '(sum(rate({a="b"} [1m])) + on(x) group_left(y) sum by (x)(rate({a="c"} [1m])))',
@@ -91,7 +144,11 @@ describe('LogQL parser', () => {
       ['1 > 2', /BOOL/],
       ['1 and 2', /set operator/],
     ] as const) {
-      assert.throws(() => parseLogQL(q), (err: unknown) => err instanceof LogQLParseError && pattern.test((err as Error).message), q);
+      assert.throws(
+        () => parseLogQL(q),
+        (err: unknown) => err instanceof LogQLParseError && pattern.test((err as Error).message),
+        q,
+      );
     }
   });
 
@@ -104,7 +161,9 @@ describe('LogQL parser', () => {
 
 describe('tenant scope injection', () => {
   it('adds the tenant matcher to every selector, keeping the query own matchers', () => {
-    const e = parseLogQL('sum(rate({tenant=~".+"} |= "x" [1m])) / sum(count_over_time({tenant="globex"}[1m])) or vector(1)');
+    const e = parseLogQL(
+      'sum(rate({tenant=~".+"} |= "x" [1m])) / sum(count_over_time({tenant="globex"}[1m])) or vector(1)',
+    );
     const scoped = injectTenantMatcher(e, 'tenant', 'acme');
     const sels = selectorsOf(scoped);
     assert.equal(sels.length, 2);
@@ -148,18 +207,33 @@ describe('line_format templates', () => {
   it('fields, pipelines and the documented functions', () => {
     const l = { a: 'Hello', b: 'x-y-z', n: '42', p: '  pad  ', empty: '' };
     assert.equal(render('{{.a}} {{ .missing }}!', l), 'Hello !');
-    assert.equal(render('{{ .a | ToUpper }} {{ .a | lower }} {{ title "hello world" }}', l), 'HELLO hello Hello World');
+    assert.equal(
+      render('{{ .a | ToUpper }} {{ .a | lower }} {{ title "hello world" }}', l),
+      'HELLO hello Hello World',
+    );
     assert.equal(render('{{ replace "-" "+" .b }} {{ Replace .b "-" "_" 1 }}', l), 'x+y+z x_y-z');
-    assert.equal(render('{{ .p | trim }}|{{ trimPrefix "x-" .b }}|{{ TrimSuffix .b "-z" }}', l), 'pad|y-z|x-y');
+    assert.equal(
+      render('{{ .p | trim }}|{{ trimPrefix "x-" .b }}|{{ TrimSuffix .b "-z" }}', l),
+      'pad|y-z|x-y',
+    );
     assert.equal(render('{{ regexReplaceAll "(\\\\w)-(\\\\w)" .b "${2}${1}" }}', l), 'yx-z');
     assert.equal(render('{{ .empty | default "none" }} {{ .a | default "none" }}', l), 'none Hello');
     assert.equal(render('{{ printf "%s=%d %.2f %q" .a .n 3.14159 .b }}', l), 'Hello=42 3.14 "x-y-z"');
     assert.equal(render('{{ add .n 8 }} {{ sub .n 2 }} {{ div .n 5 }} {{ mulf .n 0.5 }}', l), '50 40 8 21');
     assert.equal(render('{{ substr 0 3 .a }}{{ trunc 2 .b }}{{ len .a }}', l), 'Helx-5');
-    assert.equal(render('{{ contains "ell" .a }} {{ hasPrefix "He" .a }} {{ hasSuffix "q" .a }}', l), 'true true false');
-    assert.equal(render('{{ __line__ | ToUpper }} {{ __timestamp__ | unixEpoch }}', l), 'THE LINE 1704164645');
+    assert.equal(
+      render('{{ contains "ell" .a }} {{ hasPrefix "He" .a }} {{ hasSuffix "q" .a }}', l),
+      'true true false',
+    );
+    assert.equal(
+      render('{{ __line__ | ToUpper }} {{ __timestamp__ | unixEpoch }}', l),
+      'THE LINE 1704164645',
+    );
     assert.equal(render('{{ date "2006-01-02 15:04" __timestamp__ }}', l), '2024-01-02 03:04');
-    assert.equal(render('{{ .b | b64enc }} {{ "eC15LXo=" | b64dec }} {{ "a b&c" | urlencode }}', l), 'eC15LXo= x-y-z a%20b%26c');
+    assert.equal(
+      render('{{ .b | b64enc }} {{ "eC15LXo=" | b64dec }} {{ "a b&c" | urlencode }}', l),
+      'eC15LXo= x-y-z a%20b%26c',
+    );
   });
 
   it('conditionals, comparisons and whitespace trimming', () => {

@@ -42,7 +42,8 @@ async function allLines(s: LocalTenantLogStore) {
   for (const st of q.streams([{ name: 'tenant', type: '=~', value: '.*' }], 0, Number.MAX_SAFE_INTEGER)) {
     for (const src of q.blocks(st.id, 0, Number.MAX_SAFE_INTEGER)) {
       const b = await src.load();
-      for (let i = 0; i < b.count; i++) out.push(`${st.text} ${b.lines.toString('utf8', b.starts[i], b.starts[i + 1])}`);
+      for (let i = 0; i < b.count; i++)
+        out.push(`${st.text} ${b.lines.toString('utf8', b.starts[i], b.starts[i + 1])}`);
     }
   }
   return out.sort();
@@ -69,7 +70,11 @@ describe('stream label strings', () => {
       ['{job="x"} extra', /unexpected text/],
       ['{job="\\q"}', /invalid escape/],
     ] as const) {
-      assert.throws(() => parseStreamLabels(text), (err: unknown) => err instanceof StreamLabelsError && pattern.test((err as Error).message), text);
+      assert.throws(
+        () => parseStreamLabels(text),
+        (err: unknown) => err instanceof StreamLabelsError && pattern.test((err as Error).message),
+        text,
+      );
     }
   });
 });
@@ -105,23 +110,40 @@ describe('push decoding', () => {
     const withUnknown = Buffer.concat([Buffer.from([0x48, 0x96, 0x01]), good]);
     assert.equal(decodePushProtobuf(withUnknown)[0]!.entries[0]!.line.toString(), 'x');
     assert.throws(() => decodePushProtobuf(good.subarray(0, good.length - 2)), PushDecodeError);
-    assert.throws(() => decodePushProtobuf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])), PushDecodeError);
+    assert.throws(
+      () => decodePushProtobuf(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])),
+      PushDecodeError,
+    );
   });
 
   it('decodes JSON with structured metadata and refuses bad shapes clearly', () => {
     const [s] = decodePushJson(
-      Buffer.from(JSON.stringify({ streams: [{ stream: { job: 'x' }, values: [['1717243200000000001', 'hi', { k: 'v' }]] }] })),
+      Buffer.from(
+        JSON.stringify({
+          streams: [{ stream: { job: 'x' }, values: [['1717243200000000001', 'hi', { k: 'v' }]] }],
+        }),
+      ),
     );
     assert.deepEqual(s!.labels, { job: 'x' });
-    assert.deepEqual([s!.entries[0]!.ms, s!.entries[0]!.ns, s!.entries[0]!.meta], [1717243200000, 1, [{ name: 'k', value: 'v' }]]);
+    assert.deepEqual(
+      [s!.entries[0]!.ms, s!.entries[0]!.ns, s!.entries[0]!.meta],
+      [1717243200000, 1, [{ name: 'k', value: 'v' }]],
+    );
     for (const [body, pattern] of [
       ['{"streams": [', /not valid JSON/],
       ['{"stream": []}', /"streams" array/],
-      ['{"streams":[{"stream":{"a":"b"},"values":[[1717243200000000000,"x"]]}]}', /string of Unix epoch nanoseconds/],
+      [
+        '{"streams":[{"stream":{"a":"b"},"values":[[1717243200000000000,"x"]]}]}',
+        /string of Unix epoch nanoseconds/,
+      ],
       ['{"streams":[{"stream":{"a":"b"},"values":[["1","x",{"k":1}]]}]}', /must be a string/],
       ['{"streams":[{"stream":{"a":"b"},"values":[["1"]]}]}', /must be \[/],
     ] as const) {
-      assert.throws(() => decodePushJson(Buffer.from(body)), (err: unknown) => err instanceof PushDecodeError && pattern.test((err as Error).message), body);
+      assert.throws(
+        () => decodePushJson(Buffer.from(body)),
+        (err: unknown) => err instanceof PushDecodeError && pattern.test((err as Error).message),
+        body,
+      );
     }
   });
 });
@@ -133,7 +155,11 @@ describe('ingest validation and limits', () => {
   it('pins tenant and instance labels, overwriting what the client sent', async () => {
     const s = await store();
     const ing = new LogIngester(policy, DEFAULT_LOG_INGEST_OPTIONS, () => NOW);
-    const out = await ing.push(principal({}, 'web-1'), [{ labels: '{job="x", tenant="globex", instance="db-9"}', entries: [entry(NOW, 'hello')] }], s);
+    const out = await ing.push(
+      principal({}, 'web-1'),
+      [{ labels: '{job="x", tenant="globex", instance="db-9"}', entries: [entry(NOW, 'hello')] }],
+      s,
+    );
     assert.equal(out.status, 204);
     assert.deepEqual(await allLines(s), ['{instance="web-1", job="x", tenant="acme"} hello']);
     await s.close();
@@ -141,8 +167,16 @@ describe('ingest validation and limits', () => {
 
   it('refuses a conflicting tenant label under the reject policy', async () => {
     const s = await store();
-    const ing = new LogIngester({ tenantLabel: 'tenant', onConflict: 'reject' }, DEFAULT_LOG_INGEST_OPTIONS, () => NOW);
-    const out = await ing.push(principal(), [{ labels: '{job="x", tenant="globex"}', entries: [entry(NOW, 'hello')] }], s);
+    const ing = new LogIngester(
+      { tenantLabel: 'tenant', onConflict: 'reject' },
+      DEFAULT_LOG_INGEST_OPTIONS,
+      () => NOW,
+    );
+    const out = await ing.push(
+      principal(),
+      [{ labels: '{job="x", tenant="globex"}', entries: [entry(NOW, 'hello')] }],
+      s,
+    );
     assert.equal(out.status, 400);
     assert.match(out.body, /label_conflict: .*tenant="globex".*tenant="acme"/);
     assert.deepEqual(await allLines(s), []);
@@ -153,9 +187,22 @@ describe('ingest validation and limits', () => {
     const s = await store();
     const ing = new LogIngester(policy, DEFAULT_LOG_INGEST_OPTIONS, () => NOW);
     const out = await ing.push(
-      principal({ maxLineBytes: 10, maxLabelNameLength: 8, maxLabelValueLength: 5, maxLabelNamesPerSeries: 3 }),
+      principal({
+        maxLineBytes: 10,
+        maxLabelNameLength: 8,
+        maxLabelValueLength: 5,
+        maxLabelNamesPerSeries: 3,
+      }),
       [
-        { labels: '{job="ok"}', entries: [entry(NOW, 'fine'), entry(NOW + 1, 'way too long a line'), entry(NOW - 8 * 86_400_000, 'ancient'), entry(NOW + 3600_000, 'future')] },
+        {
+          labels: '{job="ok"}',
+          entries: [
+            entry(NOW, 'fine'),
+            entry(NOW + 1, 'way too long a line'),
+            entry(NOW - 8 * 86_400_000, 'ancient'),
+            entry(NOW + 3600_000, 'future'),
+          ],
+        },
         { labels: '{job=~"bad"}', entries: [entry(NOW, 'x')] },
         { labels: '{__reserved="x"}', entries: [entry(NOW, 'x')] },
         { labels: '{averylongname="x"}', entries: [entry(NOW, 'x')] },
@@ -190,8 +237,16 @@ describe('ingest validation and limits', () => {
   it('truncates long lines at a character boundary when configured to', async () => {
     assert.equal(truncateUtf8(Buffer.from('aé€'), 4).toString(), 'aé');
     const s = await store();
-    const ing = new LogIngester(policy, { ...DEFAULT_LOG_INGEST_OPTIONS, lineTooLong: 'truncate' }, () => NOW);
-    const out = await ing.push(principal({ maxLineBytes: 5 }), [{ labels: '{job="x"}', entries: [entry(NOW, 'abcdefgh')] }], s);
+    const ing = new LogIngester(
+      policy,
+      { ...DEFAULT_LOG_INGEST_OPTIONS, lineTooLong: 'truncate' },
+      () => NOW,
+    );
+    const out = await ing.push(
+      principal({ maxLineBytes: 5 }),
+      [{ labels: '{job="x"}', entries: [entry(NOW, 'abcdefgh')] }],
+      s,
+    );
     assert.equal(out.status, 204);
     assert.deepEqual(await allLines(s), ['{job="x", tenant="acme"} abcde']);
     await s.close();
@@ -203,13 +258,21 @@ describe('ingest validation and limits', () => {
     const ing = new LogIngester(policy, DEFAULT_LOG_INGEST_OPTIONS, () => now);
     const p = principal({ logIngestionBytesPerSecond: 100, logIngestionBurstBytes: 150 });
     const line = 'x'.repeat(60);
-    assert.equal((await ing.push(p, [{ labels: '{job="x"}', entries: [entry(now, line), entry(now + 1, line)] }], s)).status, 204);
+    assert.equal(
+      (await ing.push(p, [{ labels: '{job="x"}', entries: [entry(now, line), entry(now + 1, line)] }], s))
+        .status,
+      204,
+    );
     const refused = await ing.push(p, [{ labels: '{job="x"}', entries: [entry(now + 2, line)] }], s);
     assert.equal(refused.status, 429);
     assert.match(refused.body, /^rate_limited: .*logIngestionBytesPerSecond=100/);
     assert.ok((refused.retryAfterSeconds ?? 0) >= 1);
     now += 2000;
-    assert.equal((await ing.push(p, [{ labels: '{job="x"}', entries: [entry(now, line)] }], s)).status, 204, 'the bucket refills');
+    assert.equal(
+      (await ing.push(p, [{ labels: '{job="x"}', entries: [entry(now, line)] }], s)).status,
+      204,
+      'the bucket refills',
+    );
     assert.equal((await allLines(s)).length, 3);
     await s.close();
   });
@@ -235,11 +298,25 @@ describe('ingest validation and limits', () => {
 
   it('out-of-order entries are accepted within the window and refused beyond it', async () => {
     const s = await store();
-    const ing = new LogIngester(policy, { ...DEFAULT_LOG_INGEST_OPTIONS, outOfOrderWindowMs: 60_000 }, () => NOW);
-    assert.equal((await ing.push(principal(), [{ labels: '{job="x"}', entries: [entry(NOW, 'newest')] }], s)).status, 204);
-    const out = await ing.push(principal(), [{ labels: '{job="x"}', entries: [entry(NOW - 30_000, 'late'), entry(NOW - 120_000, 'too late')] }], s);
+    const ing = new LogIngester(
+      policy,
+      { ...DEFAULT_LOG_INGEST_OPTIONS, outOfOrderWindowMs: 60_000 },
+      () => NOW,
+    );
+    assert.equal(
+      (await ing.push(principal(), [{ labels: '{job="x"}', entries: [entry(NOW, 'newest')] }], s)).status,
+      204,
+    );
+    const out = await ing.push(
+      principal(),
+      [{ labels: '{job="x"}', entries: [entry(NOW - 30_000, 'late'), entry(NOW - 120_000, 'too late')] }],
+      s,
+    );
     assert.equal(out.status, 400);
-    assert.match(out.body, /too_far_behind: entry for stream \{job="x", tenant="acme"\} at .* is too far behind/);
+    assert.match(
+      out.body,
+      /too_far_behind: entry for stream \{job="x", tenant="acme"\} at .* is too far behind/,
+    );
     assert.deepEqual(await allLines(s), ['{job="x", tenant="acme"} late', '{job="x", tenant="acme"} newest']);
     await s.close();
   });
@@ -247,7 +324,11 @@ describe('ingest validation and limits', () => {
   it('structured metadata names must be valid label names', async () => {
     const s = await store();
     const ing = new LogIngester(policy, DEFAULT_LOG_INGEST_OPTIONS, () => NOW);
-    const out = await ing.push(principal(), [{ labels: '{job="x"}', entries: [{ ...entry(NOW, 'a'), meta: [{ name: 'bad-name', value: 'v' }] }] }], s);
+    const out = await ing.push(
+      principal(),
+      [{ labels: '{job="x"}', entries: [{ ...entry(NOW, 'a'), meta: [{ name: 'bad-name', value: 'v' }] }] }],
+      s,
+    );
     assert.equal(out.status, 400);
     assert.match(out.body, /invalid_structured_metadata: .*"bad-name"/);
     await s.close();

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -31,8 +39,16 @@ function entry(ms: number, line: string, ns = 0, meta?: Record<string, string>):
   return { ms, ns, line: Buffer.from(line), ...(meta ? { meta: labels(meta) } : {}) };
 }
 
-function req(streams: { labels: Labels; entries: AppendEntry[] }[], extra: { window?: number; maxStreams?: number } = {}) {
-  return { streams, outOfOrderWindowMs: extra.window ?? 3600_000, maxActiveStreams: extra.maxStreams ?? 100, nowMs: T0 };
+function req(
+  streams: { labels: Labels; entries: AppendEntry[] }[],
+  extra: { window?: number; maxStreams?: number } = {},
+) {
+  return {
+    streams,
+    outOfOrderWindowMs: extra.window ?? 3600_000,
+    maxActiveStreams: extra.maxStreams ?? 100,
+    nowMs: T0,
+  };
 }
 
 async function readAll(q: LogQuerier, sel: { name: string; value: string }[] = []) {
@@ -84,7 +100,13 @@ describe('log store', () => {
     store = await LocalTenantLogStore.open(dir, manual);
     const after = await readAll(store.querier());
     assert.deepEqual(after, before);
-    assert.deepEqual(after[2], { stream: '{job="nginx", tenant="acme"}', ms: T0 + 1, ns: 0, line: 'GET /b', meta: 'trace_id=abc' });
+    assert.deepEqual(after[2], {
+      stream: '{job="nginx", tenant="acme"}',
+      ms: T0 + 1,
+      ns: 0,
+      line: 'GET /b',
+      meta: 'trace_id=abc',
+    });
     assert.equal(after[1]!.ns, 5);
     await store.close();
   });
@@ -113,11 +135,16 @@ describe('log store', () => {
     await store.append(req([{ labels: s, entries: [entry(T0, 'kept')] }]));
     await store.close({ flush: false });
     const walDir = join(dir, 'wal');
-    const seg = readdirSync(walDir).sort().find((f) => statSync(join(walDir, f)).size > 0)!;
+    const seg = readdirSync(walDir)
+      .sort()
+      .find((f) => statSync(join(walDir, f)).size > 0)!;
     appendFileSync(join(walDir, seg), Buffer.from([0x20, 0, 0, 0, 1, 2, 3])); // torn record header
     const chunkDir = join(dir, 'chunks');
     store = await LocalTenantLogStore.open(dir, manual);
-    assert.deepEqual((await readAll(store.querier())).map((e) => e.line), ['kept']);
+    assert.deepEqual(
+      (await readAll(store.querier())).map((e) => e.line),
+      ['kept'],
+    );
     await store.flush();
     const file = readdirSync(chunkDir)[0]!;
     const committed = statSync(join(chunkDir, file)).size;
@@ -126,7 +153,10 @@ describe('log store', () => {
     appendFileSync(join(chunkDir, file), Buffer.alloc(100, 7)); // garbage past the checkpoint
     store = await LocalTenantLogStore.open(dir, manual);
     assert.equal(statSync(join(chunkDir, file)).size, committed);
-    assert.deepEqual((await readAll(store.querier())).map((e) => e.line), ['kept', 'later']);
+    assert.deepEqual(
+      (await readAll(store.querier())).map((e) => e.line),
+      ['kept', 'later'],
+    );
     await store.close();
   });
 
@@ -135,14 +165,34 @@ describe('log store', () => {
     const s = labels({ tenant: 't' });
     await store.append(req([{ labels: s, entries: [entry(T0, 'new')] }]));
     const r = await store.append(
-      req([{ labels: s, entries: [entry(T0 - 120_000, 'too old'), entry(T0 - 30_000, 'ok'), entry(T0, 'new')] }], { window: 60_000 }),
+      req(
+        [
+          {
+            labels: s,
+            entries: [entry(T0 - 120_000, 'too old'), entry(T0 - 30_000, 'ok'), entry(T0, 'new')],
+          },
+        ],
+        { window: 60_000 },
+      ),
     );
     assert.equal(r.entriesAppended, 1, 'only "ok" is new: "new" repeats the stored entry');
     assert.equal(r.duplicates, 1);
     assert.equal(r.rejected.length, 1);
     assert.equal(r.rejected[0]!.reason, 'too_far_behind');
     assert.equal(r.rejected[0]!.oldestAcceptableMs, T0 - 60_000);
-    const r2 = await store.append(req([{ labels: s, entries: [entry(T0 - 30_000, 'ok'), entry(T0 - 30_000, 'ok, same time'), entry(T0 - 20_000, 'x'), entry(T0 - 20_000, 'x')] }]));
+    const r2 = await store.append(
+      req([
+        {
+          labels: s,
+          entries: [
+            entry(T0 - 30_000, 'ok'),
+            entry(T0 - 30_000, 'ok, same time'),
+            entry(T0 - 20_000, 'x'),
+            entry(T0 - 20_000, 'x'),
+          ],
+        },
+      ]),
+    );
     assert.equal(r2.duplicates, 2, 'a retried entry and a repeat within the request are dropped');
     assert.equal(r2.entriesAppended, 2);
     const lines = (await readAll(store.querier())).map((e) => e.line);
@@ -167,7 +217,9 @@ describe('log store', () => {
       r.rejected.map((x) => x.reason),
       ['stream_limit'],
     );
-    const again = await store.append(req([{ labels: labels({ tenant: 't', n: '1' }), entries: [entry(T0 + 1, 'a2')] }], { maxStreams: 2 }));
+    const again = await store.append(
+      req([{ labels: labels({ tenant: 't', n: '1' }), entries: [entry(T0 + 1, 'a2')] }], { maxStreams: 2 }),
+    );
     assert.equal(again.entriesAppended, 1, 'an active stream keeps being accepted at the limit');
     assert.equal(store.activeStreams(T0), 2);
     await store.close();
@@ -176,12 +228,25 @@ describe('log store', () => {
   it('splits heads across time partitions and drops whole partitions for retention', async () => {
     const store = await LocalTenantLogStore.open(tempDir(), manual);
     const s = labels({ tenant: 't' });
-    await store.append(req([{ labels: s, entries: [entry(T0 - 2 * 3600_000, 'old'), entry(T0 - 10, 'recent'), entry(T0 + 10, 'now')] }], { window: 86_400_000 }));
+    await store.append(
+      req(
+        [
+          {
+            labels: s,
+            entries: [entry(T0 - 2 * 3600_000, 'old'), entry(T0 - 10, 'recent'), entry(T0 + 10, 'now')],
+          },
+        ],
+        { window: 86_400_000 },
+      ),
+    );
     await store.flush();
     assert.equal(store.stats().partitions, 3);
     const dropped = await store.applyRetention(T0 + 10, 3600_000);
     assert.equal(dropped, 1);
-    assert.deepEqual((await readAll(store.querier())).map((e) => e.line), ['recent', 'now']);
+    assert.deepEqual(
+      (await readAll(store.querier())).map((e) => e.line),
+      ['recent', 'now'],
+    );
     await store.close();
   });
 
@@ -201,7 +266,10 @@ describe('log store', () => {
     );
     assert.equal(q.streams([{ name: 'job', type: '=', value: 'nginx' }], T0 + 1, T0 + 120_000).length, 1);
     assert.deepEqual(q.labelNames([], 0, Number.MAX_SAFE_INTEGER), ['host', 'job', 'tenant']);
-    assert.deepEqual(q.labelValues('host', [{ name: 'job', type: '!=', value: 'app' }], 0, Number.MAX_SAFE_INTEGER), ['a', 'b']);
+    assert.deepEqual(
+      q.labelValues('host', [{ name: 'job', type: '!=', value: 'app' }], 0, Number.MAX_SAFE_INTEGER),
+      ['a', 'b'],
+    );
     assert.deepEqual(q.stats([{ name: 'host', type: '=~', value: '.+' }], 0, Number.MAX_SAFE_INTEGER), {
       streams: 2,
       chunks: 2,
@@ -213,10 +281,16 @@ describe('log store', () => {
 
   it('cuts a head into chunks when it reaches the target size and checkpoints the WAL away', async () => {
     const dir = tempDir();
-    const store = await LocalTenantLogStore.open(dir, { ...manual, chunkTargetBytes: 4096, walSegmentBytes: 8192 });
+    const store = await LocalTenantLogStore.open(dir, {
+      ...manual,
+      chunkTargetBytes: 4096,
+      walSegmentBytes: 8192,
+    });
     const s = labels({ tenant: 't' });
     for (let i = 0; i < 50; i++) {
-      const entries = Array.from({ length: 20 }, (_, k) => entry(T0 + i * 20 + k, `line ${i}-${k} ${'x'.repeat(40)}`));
+      const entries = Array.from({ length: 20 }, (_, k) =>
+        entry(T0 + i * 20 + k, `line ${i}-${k} ${'x'.repeat(40)}`),
+      );
       await store.append(req([{ labels: s, entries }]));
     }
     await store.maintenance(T0 + 10_000_000);
