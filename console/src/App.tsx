@@ -28,7 +28,13 @@ import type { Me, Role } from './types.ts';
 // CodeMirror is large: Explore loads it on first visit, keeping the first dashboard light.
 const ExplorePage = lazy(() => import('./pages/Explore.tsx'));
 
-type Route = { pattern: string; org: boolean; role?: Role; platform?: boolean; render(params: Record<string, string>): ReactNode };
+type Route = {
+  pattern: string;
+  org: boolean;
+  role?: Role;
+  platform?: boolean;
+  render(params: Record<string, string>): ReactNode;
+};
 
 const ROUTES: Route[] = [
   { pattern: '/', org: true, render: () => <Overview /> },
@@ -78,7 +84,10 @@ function SignedIn({ me, setMe, onSignedOut }: { me: Me; setMe(me: Me): void; onS
     onSignedOut();
     navigate('/', { replace: true });
   }, [onSignedOut]);
-  const value: SessionValue = useMemo(() => ({ me, setMe, switchOrg, signOut }), [me, setMe, switchOrg, signOut]);
+  const value: SessionValue = useMemo(
+    () => ({ me, setMe, switchOrg, signOut }),
+    [me, setMe, switchOrg, signOut],
+  );
   return (
     <SessionContext.Provider value={value}>
       <TimeRangeProvider>

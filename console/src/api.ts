@@ -36,7 +36,12 @@ async function readError(res: Response): Promise<string> {
   return text.trim().slice(0, 300) || `${res.status} ${res.statusText}`;
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -49,7 +54,11 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   });
   if (!res.ok) {
     const message = await readError(res);
-    if (res.status === 401 && !path.startsWith('/api/console/sign-in') && !path.startsWith('/api/console/mfa')) {
+    if (
+      res.status === 401 &&
+      !path.startsWith('/api/console/sign-in') &&
+      !path.startsWith('/api/console/mfa')
+    ) {
       onUnauthorized();
     }
     throw new ApiError(res.status, message);
@@ -100,7 +109,11 @@ async function prom<T>(path: string, params: Record<string, string>, signal?: Ab
   return body.data;
 }
 
-export async function promInstant(query: string, time?: number, signal?: AbortSignal): Promise<InstantSample[]> {
+export async function promInstant(
+  query: string,
+  time?: number,
+  signal?: AbortSignal,
+): Promise<InstantSample[]> {
   const data = await prom<{ resultType: string; result: unknown }>(
     'query',
     { query, ...(time !== undefined ? { time: String(time / 1000) } : {}) },
@@ -159,7 +172,8 @@ async function loki<T>(path: string, params: Record<string, string>, signal?: Ab
   } catch {
     /* Loki answers some errors as plain text */
   }
-  if (!res.ok || !body) throw new ApiError(res.status, body?.error ?? body?.message ?? (text.trim() || res.statusText));
+  if (!res.ok || !body)
+    throw new ApiError(res.status, body?.error ?? body?.message ?? (text.trim() || res.statusText));
   return body.data as T;
 }
 
@@ -167,8 +181,17 @@ export const lokiApi = {
   labels: (startMs: number, endMs: number) =>
     loki<string[]>('labels', { start: `${startMs}000000`, end: `${endMs}000000` }),
   labelValues: (name: string, startMs: number, endMs: number) =>
-    loki<string[]>(`label/${encodeURIComponent(name)}/values`, { start: `${startMs}000000`, end: `${endMs}000000` }),
-  queryRange: <T>(query: string, startMs: number, endMs: number, extra: Record<string, string> = {}, signal?: AbortSignal) =>
+    loki<string[]>(`label/${encodeURIComponent(name)}/values`, {
+      start: `${startMs}000000`,
+      end: `${endMs}000000`,
+    }),
+  queryRange: <T>(
+    query: string,
+    startMs: number,
+    endMs: number,
+    extra: Record<string, string> = {},
+    signal?: AbortSignal,
+  ) =>
     loki<{ resultType: string; result: T }>(
       'query_range',
       { query, start: `${startMs}000000`, end: `${endMs}000000`, ...extra },

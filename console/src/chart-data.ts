@@ -36,7 +36,11 @@ export function alignSeries(
 }
 
 /** The range aligned to whole steps (stable points across refreshes, cache-friendly queries). */
-export function alignedRange(startMs: number, endMs: number, stepSeconds: number): { start: number; end: number } {
+export function alignedRange(
+  startMs: number,
+  endMs: number,
+  stepSeconds: number,
+): { start: number; end: number } {
   const stepMs = stepSeconds * 1000;
   return { start: Math.floor(startMs / stepMs) * stepMs, end: Math.floor(endMs / stepMs) * stepMs };
 }

@@ -51,8 +51,9 @@ export interface PushSettings {
   secret: string;
   bearerToken: string;
   headers: Record<string, string>;
-  alloyConfig: string;
-  prometheusConfig: string;
+  alloyConfig: string | null;
+  prometheusConfig: string | null;
+  installScript: string | null;
   instance: string | null;
 }
 

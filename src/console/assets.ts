@@ -57,12 +57,22 @@ export async function assetRoutes(app: FastifyInstance, staticDir: string | unde
     const hit = cache.get(full);
     if (hit && hit.mtimeMs === stat.mtimeMs) return hit;
     const body = await fsp.readFile(full);
-    const file = { mtimeMs: stat.mtimeMs, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    const file = {
+      mtimeMs: stat.mtimeMs,
+      body,
+      etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+    };
     cache.set(full, file);
     return file;
   }
 
-  function sendFile(request: FastifyRequest, reply: FastifyReply, rel: string, file: CachedFile, cacheControl: string) {
+  function sendFile(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    rel: string,
+    file: CachedFile,
+    cacheControl: string,
+  ) {
     reply.header('content-type', TYPES[extname(rel).toLowerCase()] ?? 'application/octet-stream');
     reply.header('cache-control', cacheControl);
     reply.header('etag', file.etag);
@@ -85,7 +95,9 @@ export async function assetRoutes(app: FastifyInstance, staticDir: string | unde
     }
     const nonce = newNonce();
     reply.header('content-security-policy', htmlCsp(nonce));
-    return reply.type('text/html; charset=utf-8').send(index.body.toString('utf8').replaceAll(NONCE_PLACEHOLDER, nonce));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(index.body.toString('utf8').replaceAll(NONCE_PLACEHOLDER, nonce));
   }
 
   app.get('/', async (_request, reply) => reply.redirect(CONSOLE_BASE, 302));
@@ -109,5 +121,4 @@ export async function assetRoutes(app: FastifyInstance, staticDir: string | unde
     }
     return sendIndex(reply);
   });
-
 }

@@ -7,12 +7,7 @@ import { confirmMfa, enrolMfa } from '../tenancy/services/users.ts';
 import type { Tenant, User } from '../tenancy/store.ts';
 import { authed, handler, type ConsoleContext } from './context.ts';
 import { body, clientAddr, ConsoleError, notFound, str } from './http.ts';
-import {
-  clearSessionCookie,
-  csrfTokenFor,
-  setSessionCookie,
-  type ConsoleSession,
-} from './session.ts';
+import { clearSessionCookie, csrfTokenFor, setSessionCookie, type ConsoleSession } from './session.ts';
 
 /**
  * Sign-in, sign-out, MFA enrolment, session info and org switch (`/api/console/...`).
@@ -39,7 +34,9 @@ async function describeMe(ctx: ConsoleContext, s: ConsoleSession): Promise<MeRes
   const tenants = await Promise.all(s.memberships.map((m) => ctx.store.getTenant(m.tenantId)));
   const orgs = s.memberships
     .map((m, i) => ({ m, t: tenants[i] }))
-    .filter((x): x is { m: (typeof s.memberships)[number]; t: Tenant } => !!x.t && x.t.status !== 'decommissioned')
+    .filter(
+      (x): x is { m: (typeof s.memberships)[number]; t: Tenant } => !!x.t && x.t.status !== 'decommissioned',
+    )
     .map(({ m, t }) => ({
       id: t.id,
       slug: t.slug,
@@ -119,7 +116,13 @@ async function startSession(
     user,
     csrfToken: csrfTokenFor(ctx.hasher, token),
     memberships,
-    session: { userId: user.id, tenantId, createdAt: new Date(ctx.now()).toISOString(), expiresAt, sourceAddr: null },
+    session: {
+      userId: user.id,
+      tenantId,
+      createdAt: new Date(ctx.now()).toISOString(),
+      expiresAt,
+      sourceAddr: null,
+    },
     ...(tenant && membership
       ? { org: { tenant, role: user.platformAdmin ? ('admin' as const) : membership.role } }
       : {}),
@@ -221,10 +224,17 @@ export async function authRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     '/api/console/mfa/enrol',
     handler(async (request) => {
       const { user } = await enrolmentUser(request);
-      const by = { ...ctx.services(request), by: { actor: `user:${user.id}`, sourceAddr: clientAddr(request) } };
+      const by = {
+        ...ctx.services(request),
+        by: { actor: `user:${user.id}`, sourceAddr: clientAddr(request) },
+      };
       const { otpauthUri } = await enrolMfa(by, user.email);
       const secret = new URL(otpauthUri).searchParams.get('secret') ?? '';
-      const qrDataUrl = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M', margin: 1, width: 220 });
+      const qrDataUrl = await QRCode.toDataURL(otpauthUri, {
+        errorCorrectionLevel: 'M',
+        margin: 1,
+        width: 220,
+      });
       return { otpauthUri, secret, qrDataUrl };
     }),
   );

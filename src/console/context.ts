@@ -18,6 +18,8 @@ export interface ConsoleContext {
   readonly limiter: SignInLimiter;
   readonly defaultLimits: TenantLimits | undefined;
   readonly publicUrl: string | undefined;
+  /** The label the edge enforces as the tenant (config `tenancy.tenant_label`). */
+  readonly tenantLabel: string;
   now(): number;
   /** The request's session, resolved once per request. */
   session(request: FastifyRequest): Promise<ConsoleSession | undefined>;

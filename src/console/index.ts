@@ -34,6 +34,8 @@ export interface ConsoleDeps {
   readonly publicUrl?: string;
   /** Further origins accepted on state-changing requests (besides the request's own). */
   readonly allowedOrigins?: readonly string[];
+  /** The tenant label the edge enforces (config `tenancy.tenant_label`, default `tenant`), for agent configs. */
+  readonly tenantLabel?: string;
   /** Session lifetime (default 12 h, absolute). */
   readonly sessionTtlMs?: number;
   /** A server whose token was last used longer ago than this is "stale" (default 120 s). */
@@ -52,6 +54,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     limiter: new SignInLimiter(deps.signInLimits),
     defaultLimits: deps.defaultLimits,
     publicUrl: deps.publicUrl,
+    tenantLabel: deps.tenantLabel ?? 'tenant',
     now: deps.now ?? Date.now,
   });
   const allowedOrigins = deps.allowedOrigins ?? (deps.publicUrl ? [new URL(deps.publicUrl).origin] : []);

@@ -9,12 +9,7 @@ import {
 } from '../tenancy/services/credentials.ts';
 import { addEndpoint, listEndpoints, removeEndpoint, updateEndpoint } from '../tenancy/services/endpoints.ts';
 import { addServer, checkServer, listServers, removeServer } from '../tenancy/services/servers.ts';
-import {
-  addUserToOrg,
-  createUser,
-  removeUserFromOrg,
-  setUserRole,
-} from '../tenancy/services/users.ts';
+import { addUserToOrg, createUser, removeUserFromOrg, setUserRole } from '../tenancy/services/users.ts';
 import type { Credential, Endpoint, Server } from '../tenancy/store.ts';
 import { authed, type ConsoleContext } from './context.ts';
 import { badRequest, body, ConsoleError, idParam, notFound, str } from './http.ts';
@@ -129,11 +124,17 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
     authed(ctx, async (request, s) => {
       const { tenant } = requireOrg(s, 'admin');
       const b = body(request);
-      const added = await addServer(ctx.services(request, s), tenant.slug, { name: str(b, 'name'), ...expiry(b) });
+      const added = await addServer(ctx.services(request, s), tenant.slug, {
+        name: str(b, 'name'),
+        ...expiry(b),
+      });
       return {
         server: { ...added.server, state: serverState(added.server, now(), ctx.serverStaleAfterMs) },
         token: describeCredential(added.token.credential),
-        settings: pushSettings(ctx.baseUrl(request), added.token),
+        settings: pushSettings(ctx.baseUrl(request), added.token, {
+          slug: tenant.slug,
+          tenantLabel: ctx.tenantLabel,
+        }),
       };
     }),
   );
@@ -150,7 +151,13 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
         name: str(b, 'name', { optional: true }) ?? server.name,
         ...expiry(b),
       });
-      return { token: describeCredential(issued.credential), settings: pushSettings(ctx.baseUrl(request), issued) };
+      return {
+        token: describeCredential(issued.credential),
+        settings: pushSettings(ctx.baseUrl(request), issued, {
+          slug: tenant.slug,
+          tenantLabel: ctx.tenantLabel,
+        }),
+      };
     }),
   );
 
@@ -199,7 +206,13 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
         name: str(b, 'name', { optional: true }) ?? '',
         ...expiry(b),
       });
-      return { token: describeCredential(issued.credential), settings: pushSettings(ctx.baseUrl(request), issued) };
+      return {
+        token: describeCredential(issued.credential),
+        settings: pushSettings(ctx.baseUrl(request), issued, {
+          slug: tenant.slug,
+          tenantLabel: ctx.tenantLabel,
+        }),
+      };
     }),
   );
 
@@ -242,7 +255,12 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
     authed(ctx, async (request, s) => {
       const { tenant } = requireOrg(s, 'editor');
       const endpoint = await findEndpoint(tenant.id, idParam(request));
-      return updateEndpoint(ctx.services(request, s), tenant.slug, endpoint.name, endpointFields(body(request)));
+      return updateEndpoint(
+        ctx.services(request, s),
+        tenant.slug,
+        endpoint.name,
+        endpointFields(body(request)),
+      );
     }),
   );
 

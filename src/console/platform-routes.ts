@@ -106,7 +106,8 @@ export async function platformRoutes(app: FastifyInstance, ctx: ConsoleContext):
       const b = body(request);
       const set = b.set ?? {};
       const unset = b.unset ?? [];
-      if (typeof set !== 'object' || set === null || Array.isArray(set)) throw badRequest('"set" must be an object');
+      if (typeof set !== 'object' || set === null || Array.isArray(set))
+        throw badRequest('"set" must be an object');
       if (!Array.isArray(unset) || unset.some((u) => typeof u !== 'string')) {
         throw badRequest('"unset" must be a list of limit names');
       }
@@ -193,7 +194,12 @@ export async function platformRoutes(app: FastifyInstance, ctx: ConsoleContext):
       const orgId = b.orgId;
       if (orgId !== undefined && orgId !== null) {
         const tenant = await tenantById(typeof orgId === 'number' ? orgId : NaN);
-        await addUserToOrg(services, created.user.email, tenant.slug, str(b, 'role', { optional: true }) ?? 'viewer');
+        await addUserToOrg(
+          services,
+          created.user.email,
+          tenant.slug,
+          str(b, 'role', { optional: true }) ?? 'viewer',
+        );
       }
       return { user: created.user, generatedPassword: created.generatedPassword };
     }),

@@ -86,9 +86,15 @@ export function checkRequestOrigin(request: FastifyRequest, allowedOrigins: read
   const length = Number(request.headers['content-length'] ?? 0);
   const chunked = request.headers['transfer-encoding'] !== undefined;
   if (length > 0 || chunked) {
-    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     if (type !== 'application/json') {
-      throw new ConsoleError(415, 'the console API accepts JSON bodies only (Content-Type: application/json)');
+      throw new ConsoleError(
+        415,
+        'the console API accepts JSON bodies only (Content-Type: application/json)',
+      );
     }
   }
 }

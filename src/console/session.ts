@@ -49,7 +49,13 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
   ].join('; ');
 }
 
-export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: string, secure: boolean, now: number): void {
+export function setSessionCookie(
+  reply: FastifyReply,
+  token: string,
+  expiresAt: string,
+  secure: boolean,
+  now: number,
+): void {
   reply.header('set-cookie', sessionCookie(token, (Date.parse(expiresAt) - now) / 1000, secure));
 }
 

@@ -1,3 +1,7 @@
+import { generateAlloyConfig } from '../onboarding/alloy.ts';
+import { generateInstallScript } from '../onboarding/install-script.ts';
+import { generatePrometheusAgentConfig } from '../onboarding/prometheus-agent.ts';
+import { LOKI_PUSH_PATH, REMOTE_WRITE_PATH, type OnboardingInput } from '../onboarding/target.ts';
 import type { IssuedCredential } from '../tenancy/services/credentials.ts';
 
 /**
@@ -6,8 +10,6 @@ import type { IssuedCredential } from '../tenancy/services/credentials.ts';
  * at /api/v1/write, Loki push at /loki/api/v1/push, and the read APIs under /prometheus and /loki.
  */
 
-export const REMOTE_WRITE_PATH = '/api/v1/write';
-export const LOKI_PUSH_PATH = '/loki/api/v1/push';
 export const PROMETHEUS_READ_PREFIX = '/prometheus';
 export const LOKI_READ_PREFIX = '/loki';
 
@@ -20,65 +22,44 @@ export interface PushSettings {
   bearerToken: string;
   /** Cloudflare Access style headers (what agents configured for the seed setup send). */
   headers: Record<string, string>;
-  /** Grafana Alloy configuration (metrics and logs), basic auth. */
-  alloyConfig: string;
-  /** Prometheus (agent mode) remote_write block. */
-  prometheusConfig: string;
-  /** Where the instance label comes from: pinned by the server for a server-bound token. */
+  /**
+   * Agent configuration and install script (src/onboarding), with the secret written in. Only for
+   * server-bound tokens: the generators pin the server's instance name.
+   */
+  alloyConfig: string | null;
+  prometheusConfig: string | null;
+  installScript: string | null;
+  /** The instance label pinned by the server for a server-bound token. */
   instance: string | null;
 }
 
-export function pushSettings(baseUrl: string, issued: IssuedCredential): PushSettings {
-  const remoteWriteUrl = baseUrl + REMOTE_WRITE_PATH;
-  const lokiPushUrl = baseUrl + LOKI_PUSH_PATH;
-  const { clientId } = issued.credential;
-  const instance = issued.credential.serverName;
-  const basicAuth = (indent: string) =>
-    [
-      `${indent}basic_auth {`,
-      `${indent}  username = "${clientId}"`,
-      `${indent}  password = "${issued.secret}"`,
-      `${indent}}`,
-    ].join('\n');
-  const alloyConfig = [
-    'prometheus.exporter.unix "node" { }',
-    '',
-    'prometheus.scrape "node" {',
-    '  targets         = prometheus.exporter.unix.node.targets',
-    '  forward_to      = [prometheus.remote_write.irin.receiver]',
-    '  scrape_interval = "15s"',
-    '}',
-    '',
-    'prometheus.remote_write "irin" {',
-    '  endpoint {',
-    `    url = "${remoteWriteUrl}"`,
-    basicAuth('    '),
-    '  }',
-    '}',
-    '',
-    'loki.write "irin" {',
-    '  endpoint {',
-    `    url = "${lokiPushUrl}"`,
-    basicAuth('    '),
-    '  }',
-    '}',
-  ].join('\n');
-  const prometheusConfig = [
-    'remote_write:',
-    `  - url: ${remoteWriteUrl}`,
-    '    basic_auth:',
-    `      username: ${clientId}`,
-    `      password: ${issued.secret}`,
-  ].join('\n');
+export function pushSettings(
+  baseUrl: string,
+  issued: IssuedCredential,
+  org: { slug: string; tenantLabel: string },
+): PushSettings {
+  const { clientId, serverName: instance } = issued.credential;
+  const input: OnboardingInput | undefined =
+    instance === null
+      ? undefined
+      : {
+          irinUrl: baseUrl,
+          tenantSlug: org.slug,
+          tenantLabel: org.tenantLabel,
+          instance,
+          clientId,
+          secret: issued.secret,
+        };
   return {
-    remoteWriteUrl,
-    lokiPushUrl,
+    remoteWriteUrl: baseUrl + REMOTE_WRITE_PATH,
+    lokiPushUrl: baseUrl + LOKI_PUSH_PATH,
     clientId,
     secret: issued.secret,
     bearerToken: issued.token,
     headers: { 'CF-Access-Client-Id': clientId, 'CF-Access-Client-Secret': issued.secret },
-    alloyConfig,
-    prometheusConfig,
+    alloyConfig: input ? generateAlloyConfig(input, { secretSource: 'inline' }) : null,
+    prometheusConfig: input ? generatePrometheusAgentConfig(input) : null,
+    installScript: input ? generateInstallScript(input) : null,
     instance,
   };
 }

@@ -2,7 +2,13 @@ import type { AuditEntry } from '../types.ts';
 import { dateTime } from '../format.ts';
 import { Empty } from './ui.tsx';
 
-export function AuditTable({ entries, showTenant }: { entries: AuditEntry[]; showTenant?: (id: number | null) => string }) {
+export function AuditTable({
+  entries,
+  showTenant,
+}: {
+  entries: AuditEntry[];
+  showTenant?: (id: number | null) => string;
+}) {
   if (entries.length === 0) return <Empty>No entries.</Empty>;
   return (
     <div className="table-wrap">

@@ -50,7 +50,9 @@ export function Gauge({
     >
       <svg viewBox="0 0 120 68" aria-hidden="true">
         <path d={arc(60, 62, 50, 0, 1)} className="gauge-track" />
-        {ok && frac > 0.002 ? <path d={arc(60, 62, 50, 0, frac)} className={`gauge-bar gauge-${tone}`} /> : null}
+        {ok && frac > 0.002 ? (
+          <path d={arc(60, 62, 50, 0, frac)} className={`gauge-bar gauge-${tone}`} />
+        ) : null}
         <text x="60" y="58" textAnchor="middle" className="gauge-value">
           {text}
         </text>

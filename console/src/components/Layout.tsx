@@ -18,10 +18,17 @@ function NavGroup({ title, items }: { title: string; items: NavItem[] }) {
       <div className="nav-title">{title}</div>
       <ul>
         {items.map((i) => {
-          const active = i.to === '/' ? path === '/' || path.startsWith('/servers/') : path === i.to || path.startsWith(i.to + '/');
+          const active =
+            i.to === '/'
+              ? path === '/' || path.startsWith('/servers/')
+              : path === i.to || path.startsWith(i.to + '/');
           return (
             <li key={i.to}>
-              <Link to={i.to} className={active ? 'nav-link active' : 'nav-link'} aria-current={active ? 'page' : undefined}>
+              <Link
+                to={i.to}
+                className={active ? 'nav-link active' : 'nav-link'}
+                aria-current={active ? 'page' : undefined}
+              >
                 <span className="nav-icon">
                   <Icon name={i.icon} />
                 </span>
@@ -95,7 +102,9 @@ export function Layout({ children }: { children: ReactNode }) {
     : [];
   const manage: NavItem[] = [
     ...(can(org, 'admin') ? [{ to: '/manage/servers', label: 'Servers', icon: 'server' as const }] : []),
-    ...(can(org, 'editor') ? [{ to: '/manage/endpoints', label: 'Endpoint checks', icon: 'check' as const }] : []),
+    ...(can(org, 'editor')
+      ? [{ to: '/manage/endpoints', label: 'Endpoint checks', icon: 'check' as const }]
+      : []),
     ...(can(org, 'admin')
       ? [
           { to: '/manage/api-keys', label: 'API keys', icon: 'key' as const },
@@ -119,36 +128,48 @@ export function Layout({ children }: { children: ReactNode }) {
       </a>
       <nav className="sidebar" aria-label="Main">
         <div className="sidebar-inner">
-        <div className="brand">
-          <svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
-            <rect width="32" height="32" rx="7" className="brand-mark" />
-            <path d="M7 21l5-7 4 4 4-8 5 11" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
-          </svg>
-          <span>Irin</span>
-        </div>
-        <OrgSwitcher />
-        <NavGroup title="Monitor" items={monitor} />
-        <NavGroup title="Manage" items={manage} />
-        <NavGroup title="Platform" items={platform} />
-        <div className="sidebar-footer">
-          <Link to="/account" className="user-chip" aria-label={`Account settings for ${me.user.email}`}>
-            <span className="avatar" aria-hidden="true">
-              {(me.user.displayName || me.user.email).slice(0, 1).toUpperCase()}
-            </span>
-            <span className="user-text">
-              <span className="user-name">{me.user.displayName || me.user.email.split('@')[0]}</span>
-              <span className="user-email">{me.user.email}</span>
-            </span>
-          </Link>
-          <div className="footer-actions">
-            <button type="button" className="btn btn-ghost btn-sm" onClick={toggle} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
-              {theme === 'dark' ? '☀ Light' : '☾ Dark'}
-            </button>
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => void signOut()}>
-              Sign out
-            </button>
+          <div className="brand">
+            <svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
+              <rect width="32" height="32" rx="7" className="brand-mark" />
+              <path
+                d="M7 21l5-7 4 4 4-8 5 11"
+                fill="none"
+                stroke="#fff"
+                strokeWidth="2.6"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              />
+            </svg>
+            <span>Irin</span>
           </div>
-        </div>
+          <OrgSwitcher />
+          <NavGroup title="Monitor" items={monitor} />
+          <NavGroup title="Manage" items={manage} />
+          <NavGroup title="Platform" items={platform} />
+          <div className="sidebar-footer">
+            <Link to="/account" className="user-chip" aria-label={`Account settings for ${me.user.email}`}>
+              <span className="avatar" aria-hidden="true">
+                {(me.user.displayName || me.user.email).slice(0, 1).toUpperCase()}
+              </span>
+              <span className="user-text">
+                <span className="user-name">{me.user.displayName || me.user.email.split('@')[0]}</span>
+                <span className="user-email">{me.user.email}</span>
+              </span>
+            </Link>
+            <div className="footer-actions">
+              <button
+                type="button"
+                className="btn btn-ghost btn-sm"
+                onClick={toggle}
+                aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+              >
+                {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+              </button>
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
+          </div>
         </div>
       </nav>
       <main id="main" className="main" tabIndex={-1}>

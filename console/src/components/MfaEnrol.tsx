@@ -56,7 +56,13 @@ export function MfaEnrol({ ticket, onDone }: { ticket?: string; onDone(codes: st
         <li>Enter the 6-digit code the app shows.</li>
       </ol>
       <div className="qr-row">
-        <img src={enrolment.qrDataUrl} width={180} height={180} alt="QR code to add Irin to an authenticator app" className="qr" />
+        <img
+          src={enrolment.qrDataUrl}
+          width={180}
+          height={180}
+          alt="QR code to add Irin to an authenticator app"
+          className="qr"
+        />
         <div className="qr-side">
           <CopyField label="Or enter this key manually" value={enrolment.secret} />
         </div>
@@ -90,8 +96,8 @@ export function RecoveryCodes({ codes, onContinue }: { codes: string[]; onContin
   return (
     <div className="recovery">
       <Notice tone="warn">
-        <strong>Save these recovery codes now.</strong> Each works once, instead of a code from the app, if you lose
-        your phone. They are not shown again.
+        <strong>Save these recovery codes now.</strong> Each works once, instead of a code from the app, if
+        you lose your phone. They are not shown again.
       </Notice>
       <ul className="recovery-codes" aria-label="Recovery codes">
         {codes.map((c) => (

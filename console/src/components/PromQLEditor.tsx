@@ -1,4 +1,10 @@
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, completionStatus } from '@codemirror/autocomplete';
+import {
+  autocompletion,
+  closeBrackets,
+  closeBracketsKeymap,
+  completionKeymap,
+  completionStatus,
+} from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { EditorState, Prec } from '@codemirror/state';
@@ -13,11 +19,21 @@ function cspNonce(): string {
 }
 
 const theme = EditorView.theme({
-  '&': { fontSize: '13px', border: '1px solid var(--border-strong)', borderRadius: '6px', background: 'var(--input-bg)', color: 'var(--text)' },
+  '&': {
+    fontSize: '13px',
+    border: '1px solid var(--border-strong)',
+    borderRadius: '6px',
+    background: 'var(--input-bg)',
+    color: 'var(--text)',
+  },
   '&.cm-focused': { outline: '2px solid var(--focus)', outlineOffset: '1px' },
   '.cm-content': { fontFamily: 'var(--mono)', padding: '8px 4px', caretColor: 'var(--text)' },
   '.cm-placeholder': { color: 'var(--text-muted)' },
-  '.cm-tooltip': { background: 'var(--surface)', color: 'var(--text)', border: '1px solid var(--border-strong)' },
+  '.cm-tooltip': {
+    background: 'var(--surface)',
+    color: 'var(--text)',
+    border: '1px solid var(--border-strong)',
+  },
   '.cm-tooltip-autocomplete ul li[aria-selected]': { background: 'var(--accent)', color: '#fff' },
   '.cm-completionDetail': { color: 'var(--text-muted)', marginLeft: '8px' },
 });
@@ -27,7 +43,15 @@ const theme = EditorView.theme({
  * (codemirror-promql against /prometheus, with the session cookie). Enter runs the query
  * (unless a completion is open), Shift+Enter inserts a line break.
  */
-export function PromQLEditor({ value, onChange, onRun }: { value: string; onChange(v: string): void; onRun(v: string): void }) {
+export function PromQLEditor({
+  value,
+  onChange,
+  onRun,
+}: {
+  value: string;
+  onChange(v: string): void;
+  onRun(v: string): void;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const handlers = useRef({ onChange, onRun });
@@ -35,7 +59,12 @@ export function PromQLEditor({ value, onChange, onRun }: { value: string; onChan
 
   useEffect(() => {
     const promql = new PromQLExtension().setComplete({
-      remote: { url: '/prometheus', httpMethod: 'POST', cache: { initialMetricList: [] }, httpErrorHandler: () => undefined },
+      remote: {
+        url: '/prometheus',
+        httpMethod: 'POST',
+        cache: { initialMetricList: [] },
+        httpErrorHandler: () => undefined,
+      },
     });
     const state = EditorState.create({
       doc: value,
@@ -76,7 +105,6 @@ export function PromQLEditor({ value, onChange, onRun }: { value: string; onChan
       promql.destroy();
     };
     // The editor owns its text after creation; `value` only seeds it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   return <div ref={host} className="promql-editor" />;

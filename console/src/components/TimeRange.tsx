@@ -73,7 +73,11 @@ export function TimeRangePicker({ showRefresh = true }: { showRefresh?: boolean 
     <div className="toolbar" role="group" aria-label="Time range and refresh">
       <label className="inline-label">
         <span className="sr-only">Time range</span>
-        <select aria-label="Time range" value={t.range} onChange={(e) => t.setRange(e.target.value as RangeId)}>
+        <select
+          aria-label="Time range"
+          value={t.range}
+          onChange={(e) => t.setRange(e.target.value as RangeId)}
+        >
           {RANGES.map((r) => (
             <option key={r.id} value={r.id}>
               {r.label}
@@ -84,7 +88,11 @@ export function TimeRangePicker({ showRefresh = true }: { showRefresh?: boolean 
       {showRefresh ? (
         <label className="inline-label">
           <span className="muted small">Auto-refresh</span>
-          <select aria-label="Auto-refresh interval" value={t.refreshMs} onChange={(e) => t.setRefreshMs(Number(e.target.value))}>
+          <select
+            aria-label="Auto-refresh interval"
+            value={t.refreshMs}
+            onChange={(e) => t.setRefreshMs(Number(e.target.value))}
+          >
             {REFRESHES.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.label}

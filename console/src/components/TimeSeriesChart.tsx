@@ -42,7 +42,17 @@ function stack(series: ChartSeries[]): (number | null)[][] {
 /** A time-series chart on uPlot: resizes with its container and follows the theme. */
 const BYTE_INCRS = Array.from({ length: 50 }, (_, i) => 2 ** i);
 
-export function TimeSeriesChart({ timestamps, series, format, height = 220, yRange, bars, stacked, bytes, ariaLabel }: ChartProps) {
+export function TimeSeriesChart({
+  timestamps,
+  series,
+  format,
+  height = 220,
+  yRange,
+  bars,
+  stacked,
+  bytes,
+  ariaLabel,
+}: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const { theme } = useTheme();
@@ -67,7 +77,9 @@ export function TimeSeriesChart({ timestamps, series, format, height = 220, yRan
       legend: { show: true, live: true },
       scales: {
         x: { time: true },
-        y: yRange ? { range: yRange } : { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+        y: yRange
+          ? { range: yRange }
+          : { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
       },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
@@ -77,7 +89,8 @@ export function TimeSeriesChart({ timestamps, series, format, height = 220, yRan
           ticks: { stroke: gridColor },
           ...(bytes ? { incrs: BYTE_INCRS } : {}),
           // Wide enough for the longest tick label of the current scale.
-          size: (_u, values) => Math.max(40, 18 + 7.5 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
+          size: (_u, values) =>
+            Math.max(40, 18 + 7.5 * Math.max(0, ...(values ?? []).map((v) => String(v).length))),
           values: (_u, splits) => splits.map((v) => fmt(v)),
         },
       ],
@@ -111,12 +124,10 @@ export function TimeSeriesChart({ timestamps, series, format, height = 220, yRan
       plot.current = null;
     };
     // Rebuilt only when the shape changes; data updates go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape]);
 
   useEffect(() => {
     plot.current?.setData(data);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [timestamps, series]);
 
   return <div className="chart" ref={box} role="img" aria-label={ariaLabel} />;

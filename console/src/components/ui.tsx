@@ -6,7 +6,11 @@ export function Button({
   busy,
   children,
   ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'default' | 'primary' | 'danger' | 'ghost'; size?: 'sm'; busy?: boolean }) {
+}: ButtonHTMLAttributes<HTMLButtonElement> & {
+  variant?: 'default' | 'primary' | 'danger' | 'ghost';
+  size?: 'sm';
+  busy?: boolean;
+}) {
   return (
     <button
       type="button"
@@ -172,7 +176,17 @@ async function copyText(text: string): Promise<boolean> {
 }
 
 /** A read-only value with a copy button (secrets are shown once: the copy must be easy). */
-export function CopyField({ label, value, multiline, mono = true }: { label: string; value: string; multiline?: boolean; mono?: boolean }) {
+export function CopyField({
+  label,
+  value,
+  multiline,
+  mono = true,
+}: {
+  label: string;
+  value: string;
+  multiline?: boolean;
+  mono?: boolean;
+}) {
   const id = useId();
   const [copied, setCopied] = useState<'yes' | 'no' | ''>('');
   const ref = useRef<HTMLTextAreaElement & HTMLInputElement>(null);
@@ -187,9 +201,23 @@ export function CopyField({ label, value, multiline, mono = true }: { label: str
       <label htmlFor={id}>{label}</label>
       <div className="copy-row">
         {multiline ? (
-          <textarea id={id} ref={ref} readOnly value={value} rows={Math.min(18, value.split('\n').length + 1)} className={mono ? 'mono' : ''} />
+          <textarea
+            id={id}
+            ref={ref}
+            readOnly
+            value={value}
+            rows={Math.min(18, value.split('\n').length + 1)}
+            className={mono ? 'mono' : ''}
+          />
         ) : (
-          <input id={id} ref={ref} readOnly value={value} className={mono ? 'mono' : ''} onFocus={(e) => e.currentTarget.select()} />
+          <input
+            id={id}
+            ref={ref}
+            readOnly
+            value={value}
+            className={mono ? 'mono' : ''}
+            onFocus={(e) => e.currentTarget.select()}
+          />
         )}
         <Button size="sm" onClick={copy} aria-label={`Copy ${label}`}>
           {copied === 'yes' ? 'Copied' : copied === 'no' ? 'Press Ctrl+C' : 'Copy'}
@@ -199,7 +227,17 @@ export function CopyField({ label, value, multiline, mono = true }: { label: str
   );
 }
 
-export function Field({ label, hint, children, id }: { label: string; hint?: ReactNode; children: (id: string) => ReactNode; id?: string }) {
+export function Field({
+  label,
+  hint,
+  children,
+  id,
+}: {
+  label: string;
+  hint?: ReactNode;
+  children: (id: string) => ReactNode;
+  id?: string;
+}) {
   const auto = useId();
   const fieldId = id ?? auto;
   return (
@@ -240,7 +278,15 @@ export function Tabs<T extends string>({
   );
 }
 
-export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+}: {
+  title: string;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+}) {
   useEffect(() => {
     document.title = `${title} · Irin`;
   }, [title]);
@@ -259,8 +305,8 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
 export function SecretNotice() {
   return (
     <Notice tone="warn">
-      <strong>Copy these values now.</strong> The secret is shown only once; Irin keeps only a hash of it. If it is
-      lost, issue a new one and revoke this one.
+      <strong>Copy these values now.</strong> The secret is shown only once; Irin keeps only a hash of it. If
+      it is lost, issue a new one and revoke this one.
     </Notice>
   );
 }

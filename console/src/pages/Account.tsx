@@ -25,7 +25,10 @@ export function AccountPage() {
           <dd>{dateTime(me.expiresAt)}</dd>
         </dl>
       </Card>
-      <Card title="Two-factor authentication" actions={me.user.mfaEnabled || codes ? <Badge tone="ok">on</Badge> : <Badge tone="warn">off</Badge>}>
+      <Card
+        title="Two-factor authentication"
+        actions={me.user.mfaEnabled || codes ? <Badge tone="ok">on</Badge> : <Badge tone="warn">off</Badge>}
+      >
         {codes ? (
           <RecoveryCodes
             codes={codes}
@@ -35,13 +38,25 @@ export function AccountPage() {
             }}
           />
         ) : me.user.mfaEnabled ? (
-          <p>Sign-in asks for a code from your authenticator app. If you lose the device, use a recovery code, or ask a platform administrator to reset it.</p>
+          <p>
+            Sign-in asks for a code from your authenticator app. If you lose the device, use a recovery code,
+            or ask a platform administrator to reset it.
+          </p>
         ) : enrolling ? (
-          <MfaEnrol onDone={(c) => { setEnrolling(false); setCodes(c); }} />
+          <MfaEnrol
+            onDone={(c) => {
+              setEnrolling(false);
+              setCodes(c);
+            }}
+          />
         ) : (
           <>
-            <Notice tone="warn">Your account is protected by a password only. Add an authenticator app for a second factor.</Notice>
-            <Button variant="primary" onClick={() => setEnrolling(true)}>Set up two-factor authentication</Button>
+            <Notice tone="warn">
+              Your account is protected by a password only. Add an authenticator app for a second factor.
+            </Notice>
+            <Button variant="primary" onClick={() => setEnrolling(true)}>
+              Set up two-factor authentication
+            </Button>
           </>
         )}
       </Card>

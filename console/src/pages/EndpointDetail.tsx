@@ -21,7 +21,16 @@ function Calendar({ days }: { days: CalendarDay[] }) {
       <ol className="calendar" aria-label={`Uptime per day, last ${days.length} days`}>
         {days.map((d) => {
           const label = `${d.date}: ${d.status === 'no_data' ? 'no data' : `${pct(d.uptimePercent, 2)} up`}`;
-          return <li key={d.date} className={`cal-day cal-${d.status}`} title={label} aria-label={label} data-date={d.date} data-status={d.status} />;
+          return (
+            <li
+              key={d.date}
+              className={`cal-day cal-${d.status}`}
+              title={label}
+              aria-label={label}
+              data-date={d.date}
+              data-status={d.status}
+            />
+          );
         })}
       </ol>
       <div className="calendar-legend small muted">
@@ -41,16 +50,28 @@ function Calendar({ days }: { days: CalendarDay[] }) {
 export function EndpointDetail({ id }: { id: string }) {
   const t = useTimeRange();
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  const status = useAsync((s) => api.get<{ data: EndpointStatus }>(`/api/v1/endpoints/${encodeURIComponent(id)}/status`, s).then((r) => r.data), [id, t.end]);
+  const status = useAsync(
+    (s) =>
+      api
+        .get<{ data: EndpointStatus }>(`/api/v1/endpoints/${encodeURIComponent(id)}/status`, s)
+        .then((r) => r.data),
+    [id, t.end],
+  );
   const calendar = useAsync(
     (s) =>
       api
-        .get<{ data: { days: CalendarDay[] } }>(`/api/v1/endpoints/${encodeURIComponent(id)}/calendar?days=${CALENDAR_DAYS}&tz=${encodeURIComponent(tz)}`, s)
+        .get<{ data: { days: CalendarDay[] } }>(
+          `/api/v1/endpoints/${encodeURIComponent(id)}/calendar?days=${CALENDAR_DAYS}&tz=${encodeURIComponent(tz)}`,
+          s,
+        )
         .then((r) => r.data.days),
     [id, t.end],
   );
   const incidents = useAsync(
-    (s) => api.get<{ data: Incident[] }>(`/api/v1/endpoints/${encodeURIComponent(id)}/incidents?days=30`, s).then((r) => r.data),
+    (s) =>
+      api
+        .get<{ data: Incident[] }>(`/api/v1/endpoints/${encodeURIComponent(id)}/incidents?days=30`, s)
+        .then((r) => r.data),
     [id, t.end],
   );
   const name = status.data?.name;
@@ -60,7 +81,10 @@ export function EndpointDetail({ id }: { id: string }) {
     async (s) => (name ? promRange(combine(endpointTimingPanels(name)), win.start, win.end, step, s) : []),
     [name, win.start, win.end, step],
   );
-  const tls = useAsync(async (s) => (name ? (await tlsDaysByEndpoint(t.end, s)).get(name) : undefined), [name, t.end]);
+  const tls = useAsync(
+    async (s) => (name ? (await tlsDaysByEndpoint(t.end, s)).get(name) : undefined),
+    [name, t.end],
+  );
 
   if (status.error instanceof ApiError && status.error.status === 404) return <NotFound what="endpoint" />;
   if (status.error) return <ErrorBox error={status.error} />;
@@ -80,7 +104,10 @@ export function EndpointDetail({ id }: { id: string }) {
         title={e.name}
         subtitle={
           <>
-            <Link to="/endpoints">Websites & endpoints</Link> › <span className="mono">{e.method} {e.url}</span>
+            <Link to="/endpoints">Websites & endpoints</Link> ›{' '}
+            <span className="mono">
+              {e.method} {e.url}
+            </span>
           </>
         }
         actions={<TimeRangePicker />}
@@ -90,19 +117,30 @@ export function EndpointDetail({ id }: { id: string }) {
           <div className="tile-value">
             <StateBadge state={e.state} />
           </div>
-          <div className="tile-label">{e.lastResult ? `checked ${ago(e.lastResult.t)} · every ${e.intervalSeconds} s` : 'not checked yet'}</div>
+          <div className="tile-label">
+            {e.lastResult
+              ? `checked ${ago(e.lastResult.t)} · every ${e.intervalSeconds} s`
+              : 'not checked yet'}
+          </div>
         </div>
         {(['24h', '7d', '30d'] as const).map((w) => (
           <div className="tile" key={w}>
             <div className={`tile-value ${uptimeTone(e.uptime[w].uptimePercent)}`} data-uptime={w}>
               {pct(e.uptime[w].uptimePercent, 3)}
             </div>
-            <div className="tile-label">uptime {w}{e.uptime[w].coverage < 0.95 && e.uptime[w].uptimePercent !== null ? ` · ${pct(e.uptime[w].coverage * 100, 0)} observed` : ''}</div>
+            <div className="tile-label">
+              uptime {w}
+              {e.uptime[w].coverage < 0.95 && e.uptime[w].uptimePercent !== null
+                ? ` · ${pct(e.uptime[w].coverage * 100, 0)} observed`
+                : ''}
+            </div>
           </div>
         ))}
         <div className="tile">
           <div className="tile-value">{ms(e.lastResult?.durationSeconds)}</div>
-          <div className="tile-label">last response{e.lastResult?.statusCode ? ` · HTTP ${e.lastResult.statusCode}` : ''}</div>
+          <div className="tile-label">
+            last response{e.lastResult?.statusCode ? ` · HTTP ${e.lastResult.statusCode}` : ''}
+          </div>
         </div>
         <div className="tile">
           <div className="tile-value">
@@ -113,12 +151,19 @@ export function EndpointDetail({ id }: { id: string }) {
       </div>
       {e.state === 'down' && e.lastResult?.reason ? (
         <div className="alert alert-bad" role="status">
-          <strong>Down:</strong> {e.lastResult.reason.detail} <span className="mono small">({e.lastResult.reason.code})</span>
+          <strong>Down:</strong> {e.lastResult.reason.detail}{' '}
+          <span className="mono small">({e.lastResult.reason.code})</span>
         </div>
       ) : null}
 
       <Card title={`Uptime, last ${CALENDAR_DAYS} days`}>
-        {calendar.error ? <ErrorBox error={calendar.error} /> : calendar.data ? <Calendar days={calendar.data} /> : <Spinner />}
+        {calendar.error ? (
+          <ErrorBox error={calendar.error} />
+        ) : calendar.data ? (
+          <Calendar days={calendar.data} />
+        ) : (
+          <Spinner />
+        )}
       </Card>
 
       <div className="chart-grid">
@@ -126,7 +171,13 @@ export function EndpointDetail({ id }: { id: string }) {
           {timing.error ? (
             <ErrorBox error={timing.error} />
           ) : phases.length ? (
-            <TimeSeriesChart timestamps={ts} series={phases} stacked format={(v) => `${v.toFixed(0)} ms`} ariaLabel={`Response time of ${e.name} by phase`} />
+            <TimeSeriesChart
+              timestamps={ts}
+              series={phases}
+              stacked
+              format={(v) => `${v.toFixed(0)} ms`}
+              ariaLabel={`Response time of ${e.name} by phase`}
+            />
           ) : timing.loading ? (
             <Spinner />
           ) : (
@@ -155,7 +206,9 @@ export function EndpointDetail({ id }: { id: string }) {
               </dd>
             </dl>
           ) : (
-            <Empty>{e.url.startsWith('https:') ? 'No certificate seen yet.' : 'Plain HTTP: no certificate.'}</Empty>
+            <Empty>
+              {e.url.startsWith('https:') ? 'No certificate seen yet.' : 'Plain HTTP: no certificate.'}
+            </Empty>
           )}
           {e.lastProbe ? (
             <>
@@ -189,14 +242,19 @@ export function EndpointDetail({ id }: { id: string }) {
                 <tr>
                   <th scope="col">Started</th>
                   <th scope="col">Ended</th>
-                  <th scope="col" className="num">Duration</th>
+                  <th scope="col" className="num">
+                    Duration
+                  </th>
                   <th scope="col">Reason</th>
                 </tr>
               </thead>
               <tbody>
                 {incidents.data.map((i) => (
                   <tr key={i.start}>
-                    <td>{dateTime(i.start)}{i.startedBeforeRange ? ' (or earlier)' : ''}</td>
+                    <td>
+                      {dateTime(i.start)}
+                      {i.startedBeforeRange ? ' (or earlier)' : ''}
+                    </td>
                     <td>{i.open ? <StateBadge state="down" /> : dateTime(i.end)}</td>
                     <td className="num">{duration(i.durationSeconds)}</td>
                     <td>

@@ -1,6 +1,15 @@
 import { api, promInstant, sampleValue } from '../api.ts';
 import { TimeRangePicker, useTimeRange } from '../components/TimeRange.tsx';
-import { Badge, Card, Empty, ErrorBox, PageHeader, Spinner, StateBadge, type Tone } from '../components/ui.tsx';
+import {
+  Badge,
+  Card,
+  Empty,
+  ErrorBox,
+  PageHeader,
+  Spinner,
+  StateBadge,
+  type Tone,
+} from '../components/ui.tsx';
 import { ago, ms, pct } from '../format.ts';
 import { useAsync } from '../hooks.ts';
 import { ENDPOINT_TLS_DAYS, TLS_CRIT_DAYS, TLS_WARN_DAYS } from '../queries.ts';
@@ -16,7 +25,14 @@ export function TlsBadge({ days }: { days: number | undefined }) {
   if (days === undefined) return <span className="muted">–</span>;
   const label = days < 0 ? 'expired' : `${Math.floor(days)} days`;
   return (
-    <Badge tone={tlsTone(days)} title={days < TLS_WARN_DAYS ? `certificate expires in under ${days < TLS_CRIT_DAYS ? TLS_CRIT_DAYS : TLS_WARN_DAYS} days` : undefined}>
+    <Badge
+      tone={tlsTone(days)}
+      title={
+        days < TLS_WARN_DAYS
+          ? `certificate expires in under ${days < TLS_CRIT_DAYS ? TLS_CRIT_DAYS : TLS_WARN_DAYS} days`
+          : undefined
+      }
+    >
       {label}
     </Badge>
   );
@@ -41,7 +57,10 @@ export async function tlsDaysByEndpoint(time: number, signal: AbortSignal): Prom
 export function EndpointsPage() {
   const { me } = useSession();
   const t = useTimeRange();
-  const status = useAsync((s) => api.get<{ data: EndpointStatus[] }>('/api/v1/endpoints/status', s).then((r) => r.data), [t.end]);
+  const status = useAsync(
+    (s) => api.get<{ data: EndpointStatus[] }>('/api/v1/endpoints/status', s).then((r) => r.data),
+    [t.end],
+  );
   const tls = useAsync((s) => tlsDaysByEndpoint(t.end, s), [t.end]);
   const list = [...(status.data ?? [])].sort((a, b) => a.name.localeCompare(b.name));
   return (
@@ -69,10 +88,18 @@ export function EndpointsPage() {
                 <tr>
                   <th scope="col">Endpoint</th>
                   <th scope="col">State</th>
-                  <th scope="col" className="num">24 h</th>
-                  <th scope="col" className="num">7 d</th>
-                  <th scope="col" className="num">30 d</th>
-                  <th scope="col" className="num">Response</th>
+                  <th scope="col" className="num">
+                    24 h
+                  </th>
+                  <th scope="col" className="num">
+                    7 d
+                  </th>
+                  <th scope="col" className="num">
+                    30 d
+                  </th>
+                  <th scope="col" className="num">
+                    Response
+                  </th>
                   <th scope="col">TLS certificate</th>
                   <th scope="col">Last check</th>
                 </tr>

@@ -30,7 +30,10 @@ function Graph({ query }: { query: string }) {
   const t = useTimeRange();
   const step = stepFor(t.rangeMs, 300);
   const win = alignedRange(t.start, t.end, step);
-  const res = useAsync((s) => promRange(query, win.start, win.end, step, s), [query, win.start, win.end, step]);
+  const res = useAsync(
+    (s) => promRange(query, win.start, win.end, step, s),
+    [query, win.start, win.end, step],
+  );
   if (res.error) return <ErrorBox error={res.error} />;
   if (!res.data) return <Spinner label="Running query" />;
   const ts = stepTimestamps(win.start, win.end, step);
@@ -38,8 +41,18 @@ function Graph({ query }: { query: string }) {
   if (data.length === 0) return <Empty>The query returned no data in this time range.</Empty>;
   return (
     <>
-      {res.data.length > MAX_SERIES ? <p className="muted small">Showing {MAX_SERIES} of {res.data.length} series.</p> : null}
-      <TimeSeriesChart timestamps={ts} series={alignSeries(data, ts, seriesName)} format={compact} height={320} ariaLabel={`Graph of ${query}`} />
+      {res.data.length > MAX_SERIES ? (
+        <p className="muted small">
+          Showing {MAX_SERIES} of {res.data.length} series.
+        </p>
+      ) : null}
+      <TimeSeriesChart
+        timestamps={ts}
+        series={alignSeries(data, ts, seriesName)}
+        format={compact}
+        height={320}
+        ariaLabel={`Graph of ${query}`}
+      />
     </>
   );
 }
@@ -57,7 +70,9 @@ function ResultTable({ query }: { query: string }) {
         <thead>
           <tr>
             <th scope="col">Series</th>
-            <th scope="col" className="num">Value</th>
+            <th scope="col" className="num">
+              Value
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -76,9 +91,18 @@ function ResultTable({ query }: { query: string }) {
 }
 
 const EXAMPLES = [
-  { label: 'CPU busy % per server', query: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))' },
-  { label: 'Memory used %', query: '100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)' },
-  { label: 'Network in (bits/s)', query: 'sum by (instance) (rate(node_network_receive_bytes_total{device!~"lo|veth.+"}[5m])) * 8' },
+  {
+    label: 'CPU busy % per server',
+    query: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))',
+  },
+  {
+    label: 'Memory used %',
+    query: '100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)',
+  },
+  {
+    label: 'Network in (bits/s)',
+    query: 'sum by (instance) (rate(node_network_receive_bytes_total{device!~"lo|veth.+"}[5m])) * 8',
+  },
   { label: 'Endpoint response time', query: 'probe_duration_seconds' },
   { label: 'Endpoints up', query: 'probe_success' },
 ];
@@ -96,7 +120,11 @@ export default function ExplorePage() {
   };
   return (
     <>
-      <PageHeader title="Explore" subtitle="Query this organisation's metrics with PromQL." actions={<TimeRangePicker showRefresh={false} />} />
+      <PageHeader
+        title="Explore"
+        subtitle="Query this organisation's metrics with PromQL."
+        actions={<TimeRangePicker showRefresh={false} />}
+      />
       <Card>
         <div className="explore-editor">
           <PromQLEditor key={editorKey} value={draft} onChange={setDraft} onRun={run} />
@@ -109,7 +137,13 @@ export default function ExplorePage() {
           <div className="examples">
             <span className="small muted">Examples:</span>
             {EXAMPLES.map((e) => (
-              <button key={e.label} type="button" className="chip-btn" title={e.query} onClick={() => example(e.query)}>
+              <button
+                key={e.label}
+                type="button"
+                className="chip-btn"
+                title={e.query}
+                onClick={() => example(e.query)}
+              >
                 {e.label}
               </button>
             ))}
@@ -117,7 +151,19 @@ export default function ExplorePage() {
         ) : null}
       </Card>
       {query ? (
-        <Card actions={<Tabs label="Result view" value={view} onChange={setView} tabs={[{ id: 'graph', label: 'Graph' }, { id: 'table', label: 'Table' }]} />}>
+        <Card
+          actions={
+            <Tabs
+              label="Result view"
+              value={view}
+              onChange={setView}
+              tabs={[
+                { id: 'graph', label: 'Graph' },
+                { id: 'table', label: 'Table' },
+              ]}
+            />
+          }
+        >
           {view === 'graph' ? <Graph query={query} /> : <ResultTable query={query} />}
         </Card>
       ) : null}

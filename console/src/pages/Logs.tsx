@@ -21,10 +21,13 @@ const TAIL_KEEP = 1000;
 function flatten(streams: LokiStream[]): LogLine[] {
   const out: LogLine[] = [];
   for (const s of streams) {
-    for (const [ts, line] of s.values) out.push({ ts, line, labels: s.stream, key: `${ts}|${JSON.stringify(s.stream)}|${line.slice(0, 40)}` });
+    for (const [ts, line] of s.values)
+      out.push({ ts, line, labels: s.stream, key: `${ts}|${JSON.stringify(s.stream)}|${line.slice(0, 40)}` });
   }
   // Newest first; nanosecond strings of equal length compare as numbers.
-  return out.sort((a, b) => (a.ts.length !== b.ts.length ? b.ts.length - a.ts.length : b.ts < a.ts ? -1 : b.ts > a.ts ? 1 : 0));
+  return out.sort((a, b) =>
+    a.ts.length !== b.ts.length ? b.ts.length - a.ts.length : b.ts < a.ts ? -1 : b.ts > a.ts ? 1 : 0,
+  );
 }
 
 function timeOf(ns: string): string {
@@ -53,7 +56,10 @@ function LabelBrowser({
   end: number;
 }) {
   const [open, setOpen] = useState<string>();
-  const values = useAsync(async () => (open ? lokiApi.labelValues(open, start, end) : []), [open, start, end]);
+  const values = useAsync(
+    async () => (open ? lokiApi.labelValues(open, start, end) : []),
+    [open, start, end],
+  );
   return (
     <nav className="label-browser" aria-label="Log labels">
       <h2 className="subhead">Labels</h2>
@@ -61,7 +67,12 @@ function LabelBrowser({
       <ul>
         {labels.map((name) => (
           <li key={name}>
-            <button type="button" className="label-name" aria-expanded={open === name} onClick={() => setOpen(open === name ? undefined : name)}>
+            <button
+              type="button"
+              className="label-name"
+              aria-expanded={open === name}
+              onClick={() => setOpen(open === name ? undefined : name)}
+            >
               <span aria-hidden="true">{open === name ? '▾' : '▸'}</span> {name}
               {chosen[name] !== undefined ? <span className="chip chip-small">{chosen[name]}</span> : null}
             </button>
@@ -100,9 +111,17 @@ function LogRow({ l }: { l: LogLine }) {
   return (
     <li className={`log-row${open ? ' open' : ''}`}>
       <button type="button" className="log-summary" aria-expanded={open} onClick={() => setOpen(!open)}>
-        <span className={`log-level lvl-${level || 'none'}`} aria-label={level ? `level ${level}` : undefined} />
+        <span
+          className={`log-level lvl-${level || 'none'}`}
+          aria-label={level ? `level ${level}` : undefined}
+        />
         <time className="log-time mono">{timeOf(l.ts)}</time>
-        <span className="log-source small" title={Object.entries(l.labels).map(([k, v]) => `${k}=${v}`).join(' ')}>
+        <span
+          className="log-source small"
+          title={Object.entries(l.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}
+        >
           {l.labels.instance ?? l.labels.job ?? ''}
         </span>
         <span className="log-line mono">{l.line}</span>
@@ -116,13 +135,17 @@ function LogRow({ l }: { l: LogLine }) {
                 .sort(([a], [b]) => a.localeCompare(b))
                 .map(([k, v]) => (
                   <tr key={k}>
-                    <th scope="row" className="mono">{k}</th>
+                    <th scope="row" className="mono">
+                      {k}
+                    </th>
                     <td className="mono">{v}</td>
                   </tr>
                 ))}
               <tr>
                 <th scope="row">timestamp</th>
-                <td className="mono">{new Date(Number(l.ts.slice(0, -6))).toISOString()} ({l.ts} ns)</td>
+                <td className="mono">
+                  {new Date(Number(l.ts.slice(0, -6))).toISOString()} ({l.ts} ns)
+                </td>
               </tr>
             </tbody>
           </table>
@@ -157,8 +180,15 @@ export function LogsPage() {
   const lines = useAsync(
     async (s) => {
       if (!query) return [];
-      const r = await lokiApi.queryRange<LokiStream[]>(query, t.start, t.end, { limit: String(LINE_LIMIT), direction: 'backward' }, s);
-      if (r.resultType !== 'streams') throw new Error('this is a metric query; use Explore for charts, or remove the aggregation');
+      const r = await lokiApi.queryRange<LokiStream[]>(
+        query,
+        t.start,
+        t.end,
+        { limit: String(LINE_LIMIT), direction: 'backward' },
+        s,
+      );
+      if (r.resultType !== 'streams')
+        throw new Error('this is a metric query; use Explore for charts, or remove the aggregation');
       return flatten(r.result);
     },
     [query, t.start, t.end],
@@ -166,7 +196,13 @@ export function LogsPage() {
   const volume = useAsync(
     async (s) => {
       if (!query) return [];
-      const r = await lokiApi.queryRange<RangeSeries[]>(`sum(count_over_time(${query} [${step}s]))`, win.start, win.end, { step: String(step) }, s);
+      const r = await lokiApi.queryRange<RangeSeries[]>(
+        `sum(count_over_time(${query} [${step}s]))`,
+        win.start,
+        win.end,
+        { step: String(step) },
+        s,
+      );
       return r.result;
     },
     [query, win.start, win.end, step],
@@ -225,7 +261,11 @@ export function LogsPage() {
   const shown = tailing ? tailLines : (lines.data ?? []);
   return (
     <>
-      <PageHeader title="Logs" subtitle="Browse labels, filter by text, or write LogQL." actions={<TimeRangePicker />} />
+      <PageHeader
+        title="Logs"
+        subtitle="Browse labels, filter by text, or write LogQL."
+        actions={<TimeRangePicker />}
+      />
       <div className="logs-layout">
         <Card className="logs-side">
           {labels.error ? <ErrorBox error={labels.error} /> : null}
@@ -250,14 +290,28 @@ export function LogsPage() {
                   />
                 </div>
                 <label className="check">
-                  <input type="checkbox" checked={caseInsensitive} onChange={(e) => { setCaseInsensitive(e.target.checked); setCustom(null); setSubmitted(null); }} />
+                  <input
+                    type="checkbox"
+                    checked={caseInsensitive}
+                    onChange={(e) => {
+                      setCaseInsensitive(e.target.checked);
+                      setCustom(null);
+                      setSubmitted(null);
+                    }}
+                  />
                   Ignore case
                 </label>
               </div>
               <div className="field">
                 <label htmlFor="logql">LogQL query</label>
                 <div className="query-row">
-                  <input id="logql" className="mono grow" value={draft} onChange={(e) => setDraft(e.target.value)} spellCheck={false} />
+                  <input
+                    id="logql"
+                    className="mono grow"
+                    value={draft}
+                    onChange={(e) => setDraft(e.target.value)}
+                    spellCheck={false}
+                  />
                   <Button type="submit" variant="primary">
                     Run query
                   </Button>
@@ -272,7 +326,14 @@ export function LogsPage() {
                   )}
                 </div>
                 {custom !== null ? (
-                  <button type="button" className="link-btn small" onClick={() => { setCustom(null); setSubmitted(null); }}>
+                  <button
+                    type="button"
+                    className="link-btn small"
+                    onClick={() => {
+                      setCustom(null);
+                      setSubmitted(null);
+                    }}
+                  >
                     Back to the label and text filters
                   </button>
                 ) : null}
@@ -298,7 +359,11 @@ export function LogsPage() {
             )}
           </Card>
           <Card
-            title={tailing ? `Live tail · ${tailLines.length} lines` : `Lines${lines.data ? ` · ${lines.data.length}${lines.data.length >= LINE_LIMIT ? '+' : ''}` : ''}`}
+            title={
+              tailing
+                ? `Live tail · ${tailLines.length} lines`
+                : `Lines${lines.data ? ` · ${lines.data.length}${lines.data.length >= LINE_LIMIT ? '+' : ''}` : ''}`
+            }
             actions={<span className="muted small">newest first</span>}
           >
             {tailError ? <ErrorBox error={tailError} /> : null}

@@ -23,7 +23,11 @@ export function NoOrg() {
       <Card>
         <Empty>
           You are not a member of any organisation.{' '}
-          {me.user.platformAdmin ? <Link to="/admin/tenants">Manage tenants</Link> : 'Ask an administrator to add you to one.'}
+          {me.user.platformAdmin ? (
+            <Link to="/admin/tenants">Manage tenants</Link>
+          ) : (
+            'Ask an administrator to add you to one.'
+          )}
         </Empty>
       </Card>
     </>
@@ -37,8 +41,9 @@ export function NeedsRole({ role }: { role: string }) {
       <PageHeader title="Not available" />
       <Card>
         <Empty>
-          This page needs the {role} role in {me.currentOrg?.displayName}; you are {me.currentOrg?.role === 'admin' ? 'an' : 'a'}{' '}
-          {me.currentOrg?.role}. <Link to="/">Back to the overview</Link>
+          This page needs the {role} role in {me.currentOrg?.displayName}; you are{' '}
+          {me.currentOrg?.role === 'admin' ? 'an' : 'a'} {me.currentOrg?.role}.{' '}
+          <Link to="/">Back to the overview</Link>
         </Empty>
       </Card>
     </>

@@ -1,4 +1,12 @@
-import { api, promInstant, promRange, sampleValue, stepFor, type InstantSample, type RangeSeries } from '../api.ts';
+import {
+  api,
+  promInstant,
+  promRange,
+  sampleValue,
+  stepFor,
+  type InstantSample,
+  type RangeSeries,
+} from '../api.ts';
 import { alignedRange, alignSeries, stepTimestamps } from '../chart-data.ts';
 import { Gauge } from '../components/Gauge.tsx';
 import { TimeRangePicker, useTimeRange } from '../components/TimeRange.tsx';
@@ -6,7 +14,14 @@ import { TimeSeriesChart } from '../components/TimeSeriesChart.tsx';
 import { Badge, Card, Empty, ErrorBox, PageHeader, Spinner, StateBadge } from '../components/ui.tsx';
 import { ago, bitsPerSecond, bytes, duration, num, pct } from '../format.ts';
 import { useAsync } from '../hooks.ts';
-import { combine, ENDPOINTS_UP_PANEL, healthHistoryPanels, healthNowPanels, splitByPanel, THRESHOLDS } from '../queries.ts';
+import {
+  combine,
+  ENDPOINTS_UP_PANEL,
+  healthHistoryPanels,
+  healthNowPanels,
+  splitByPanel,
+  THRESHOLDS,
+} from '../queries.ts';
 import { Link } from '../router.tsx';
 import { can, useSession } from '../session.tsx';
 import type { ServerRow } from '../types.ts';
@@ -35,7 +50,20 @@ export interface ServerHealth {
   fs: FsUsage[];
 }
 
-const SCALAR_PANELS = ['cpu', 'mem', 'rootfs', 'swap', 'load1', 'load5', 'load15', 'cores', 'uptime', 'rx', 'tx', 'memtotal'] as const;
+const SCALAR_PANELS = [
+  'cpu',
+  'mem',
+  'rootfs',
+  'swap',
+  'load1',
+  'load5',
+  'load15',
+  'cores',
+  'uptime',
+  'rx',
+  'tx',
+  'memtotal',
+] as const;
 
 /** Groups the combined instant answer per instance. */
 export function healthByInstance(result: InstantSample[]): Map<string, ServerHealth> {
@@ -43,7 +71,11 @@ export function healthByInstance(result: InstantSample[]): Map<string, ServerHea
   const get = (instance: string) => {
     let h = out.get(instance);
     if (!h) {
-      h = { instance, fs: [], ...Object.fromEntries(SCALAR_PANELS.map((p) => [p, null])) } as unknown as ServerHealth;
+      h = {
+        instance,
+        fs: [],
+        ...Object.fromEntries(SCALAR_PANELS.map((p) => [p, null])),
+      } as unknown as ServerHealth;
       out.set(instance, h);
     }
     return h;
@@ -77,7 +109,13 @@ export function HealthGauges({ h }: { h: ServerHealth }) {
   return (
     <div className="gauges">
       <Gauge label="CPU busy" value={h.cpu} warn={THRESHOLDS.cpu[0]} crit={THRESHOLDS.cpu[1]} />
-      <Gauge label="Memory used" value={h.mem} warn={THRESHOLDS.mem[0]} crit={THRESHOLDS.mem[1]} sub={h.memtotal !== null ? `of ${bytes(h.memtotal)}` : undefined} />
+      <Gauge
+        label="Memory used"
+        value={h.mem}
+        warn={THRESHOLDS.mem[0]}
+        crit={THRESHOLDS.mem[1]}
+        sub={h.memtotal !== null ? `of ${bytes(h.memtotal)}` : undefined}
+      />
       <Gauge label="Root FS used" value={h.rootfs} warn={THRESHOLDS.rootfs[0]} crit={THRESHOLDS.rootfs[1]} />
       <Gauge
         label="Swap used"
@@ -109,7 +147,16 @@ export function FsBars({ fs }: { fs: FsUsage[] }) {
             <span className="fs-mount mono" title={`${f.device} (${f.fstype})`}>
               {f.mountpoint}
             </span>
-            <meter className={`fs-meter meter-${tone}`} min={0} max={100} low={THRESHOLDS.fs[0]} high={THRESHOLDS.fs[1]} optimum={0} value={f.used} aria-label={`${f.mountpoint} used`} />
+            <meter
+              className={`fs-meter meter-${tone}`}
+              min={0}
+              max={100}
+              low={THRESHOLDS.fs[0]}
+              high={THRESHOLDS.fs[1]}
+              optimum={0}
+              value={f.used}
+              aria-label={`${f.mountpoint} used`}
+            />
             <span className="fs-pct" data-value={f.used}>
               {pct(f.used, 0)}
             </span>
@@ -120,7 +167,15 @@ export function FsBars({ fs }: { fs: FsUsage[] }) {
   );
 }
 
-function ServerCard({ name, h, server }: { name: string; h: ServerHealth | undefined; server: ServerRow | undefined }) {
+function ServerCard({
+  name,
+  h,
+  server,
+}: {
+  name: string;
+  h: ServerHealth | undefined;
+  server: ServerRow | undefined;
+}) {
   return (
     <article className="server-card card" data-instance={name} aria-label={`Server ${name}`}>
       <header className="server-head">
@@ -129,7 +184,9 @@ function ServerCard({ name, h, server }: { name: string; h: ServerHealth | undef
             {name}
           </Link>
           <div className="muted small">
-            {server ? `last seen ${ago(server.lastSeenAt)}` : 'not registered (pushes with an org-wide token)'}
+            {server
+              ? `last seen ${ago(server.lastSeenAt)}`
+              : 'not registered (pushes with an org-wide token)'}
           </div>
         </div>
         {server ? <StateBadge state={server.state} /> : h ? <Badge tone="info">reporting</Badge> : null}
@@ -140,20 +197,28 @@ function ServerCard({ name, h, server }: { name: string; h: ServerHealth | undef
           <dl className="facts">
             <div>
               <dt>Uptime</dt>
-              <dd data-field="uptime" data-value={h.uptime ?? ''}>{h.uptime !== null ? duration(h.uptime) : '–'}</dd>
+              <dd data-field="uptime" data-value={h.uptime ?? ''}>
+                {h.uptime !== null ? duration(h.uptime) : '–'}
+              </dd>
             </div>
             <div>
               <dt>Network in</dt>
-              <dd data-field="rx" data-value={h.rx ?? ''}>{h.rx !== null ? bitsPerSecond(h.rx) : '–'}</dd>
+              <dd data-field="rx" data-value={h.rx ?? ''}>
+                {h.rx !== null ? bitsPerSecond(h.rx) : '–'}
+              </dd>
             </div>
             <div>
               <dt>Network out</dt>
-              <dd data-field="tx" data-value={h.tx ?? ''}>{h.tx !== null ? bitsPerSecond(h.tx) : '–'}</dd>
+              <dd data-field="tx" data-value={h.tx ?? ''}>
+                {h.tx !== null ? bitsPerSecond(h.tx) : '–'}
+              </dd>
             </div>
             <div>
               <dt>Load 1/5/15</dt>
               <dd>
-                {h.load1 !== null ? `${num(h.load1)} / ${num(h.load5 ?? NaN)} / ${num(h.load15 ?? NaN)}` : '–'}
+                {h.load1 !== null
+                  ? `${num(h.load1)} / ${num(h.load5 ?? NaN)} / ${num(h.load15 ?? NaN)}`
+                  : '–'}
               </dd>
             </div>
           </dl>
@@ -171,7 +236,8 @@ type ProbeResults = InstantSample[] | undefined;
 
 function Summary({ servers, endpoints }: { servers: ServerRow[] | undefined; endpoints: ProbeResults }) {
   const count = (state: string) => servers?.filter((s) => s.state === state).length ?? 0;
-  const epCount = (state: 'up' | 'down') => endpoints?.filter((e) => (sampleValue(e) === 1) === (state === 'up')).length ?? 0;
+  const epCount = (state: 'up' | 'down') =>
+    endpoints?.filter((e) => (sampleValue(e) === 1) === (state === 'up')).length ?? 0;
   return (
     <div className="tiles" aria-label="Summary">
       <div className="tile">
@@ -179,7 +245,9 @@ function Summary({ servers, endpoints }: { servers: ServerRow[] | undefined; end
         <div className="tile-label">servers up</div>
       </div>
       <div className="tile">
-        <div className={`tile-value ${count('stale') ? 'warn-text' : ''}`}>{servers ? count('stale') : '–'}</div>
+        <div className={`tile-value ${count('stale') ? 'warn-text' : ''}`}>
+          {servers ? count('stale') : '–'}
+        </div>
         <div className="tile-label">stale</div>
       </div>
       <div className="tile">
@@ -203,19 +271,41 @@ function Summary({ servers, endpoints }: { servers: ServerRow[] | undefined; end
   );
 }
 
-function HistoryCharts({ result, start, end, step }: { result: RangeSeries[]; start: number; end: number; step: number }) {
+function HistoryCharts({
+  result,
+  start,
+  end,
+  step,
+}: {
+  result: RangeSeries[];
+  start: number;
+  end: number;
+  step: number;
+}) {
   const panels = splitByPanel(result);
   const ts = stepTimestamps(start, end, step);
   const byInstance = (m: Record<string, string>) => m.instance ?? '';
   const series = (panel: string, label = byInstance) => alignSeries(panels.get(panel) ?? [], ts, label);
-  const net = [
-    ...series('rx', (m) => `${m.instance} in`),
-    ...series('tx', (m) => `${m.instance} out`),
-  ];
+  const net = [...series('rx', (m) => `${m.instance} in`), ...series('tx', (m) => `${m.instance} out`)];
   const charts = [
-    { title: 'CPU busy', data: series('cpu'), format: (v: number) => `${v.toFixed(0)}%`, yRange: [0, 100] as [number, number] },
-    { title: 'Memory used', data: series('mem'), format: (v: number) => `${v.toFixed(0)}%`, yRange: [0, 100] as [number, number] },
-    { title: 'Root filesystem used', data: series('rootfs'), format: (v: number) => `${v.toFixed(0)}%`, yRange: [0, 100] as [number, number] },
+    {
+      title: 'CPU busy',
+      data: series('cpu'),
+      format: (v: number) => `${v.toFixed(0)}%`,
+      yRange: [0, 100] as [number, number],
+    },
+    {
+      title: 'Memory used',
+      data: series('mem'),
+      format: (v: number) => `${v.toFixed(0)}%`,
+      yRange: [0, 100] as [number, number],
+    },
+    {
+      title: 'Root filesystem used',
+      data: series('rootfs'),
+      format: (v: number) => `${v.toFixed(0)}%`,
+      yRange: [0, 100] as [number, number],
+    },
     { title: 'Network traffic', data: net, format: bitsPerSecond },
     { title: 'Load (1m)', data: series('load1'), format: (v: number) => v.toFixed(1) },
   ];
@@ -224,7 +314,13 @@ function HistoryCharts({ result, start, end, step }: { result: RangeSeries[]; st
       {charts.map((c) => (
         <Card key={c.title} title={c.title}>
           {c.data.length ? (
-            <TimeSeriesChart timestamps={ts} series={c.data} format={c.format} yRange={c.yRange} ariaLabel={`${c.title} per server over time`} />
+            <TimeSeriesChart
+              timestamps={ts}
+              series={c.data}
+              format={c.format}
+              yRange={c.yRange}
+              ariaLabel={`${c.title} per server over time`}
+            />
           ) : (
             <Empty>No data in this time range.</Empty>
           )}
@@ -248,7 +344,8 @@ export function Overview() {
   // The charts are below the fold: they load once the gauges are in, not in competition with them.
   const gaugesIn = now.data !== undefined || now.error !== undefined;
   const history = useAsync(
-    async (s) => (gaugesIn ? promRange(combine(healthHistoryPanels()), win.start, win.end, step, s) : undefined),
+    async (s) =>
+      gaugesIn ? promRange(combine(healthHistoryPanels()), win.start, win.end, step, s) : undefined,
     [win.start, win.end, step, gaugesIn],
   );
 

@@ -25,13 +25,23 @@ export function ServerDetail({ instance }: { instance: string }) {
   const h = now.data ? healthByInstance(now.data).get(instance) : undefined;
   const ts = stepTimestamps(win.start, win.end, step);
   const panels = hist.data ? splitByPanel(hist.data) : new Map();
-  const s = (panel: string, label: (m: Record<string, string>) => string) => alignSeries(panels.get(panel) ?? [], ts, label);
+  const s = (panel: string, label: (m: Record<string, string>) => string) =>
+    alignSeries(panels.get(panel) ?? [], ts, label);
 
   const charts = [
-    { title: 'CPU by mode', data: s('cpumode', (m) => m.mode ?? ''), format: (v: number) => `${v.toFixed(0)}%`, stacked: true },
+    {
+      title: 'CPU by mode',
+      data: s('cpumode', (m) => m.mode ?? ''),
+      format: (v: number) => `${v.toFixed(0)}%`,
+      stacked: true,
+    },
     {
       title: 'Memory',
-      data: [...s('memused', () => 'used'), ...s('memcache', () => 'cache & buffers'), ...s('memfree', () => 'free')],
+      data: [
+        ...s('memused', () => 'used'),
+        ...s('memcache', () => 'cache & buffers'),
+        ...s('memfree', () => 'free'),
+      ],
       format: bytes,
       stacked: true,
       bytes: true,
@@ -41,7 +51,11 @@ export function ServerDetail({ instance }: { instance: string }) {
       data: [...s('netrx', (m) => `${m.device} in`), ...s('nettx', (m) => `${m.device} out`)],
       format: bitsPerSecond,
     },
-    { title: 'Disk I/O utilisation', data: s('diskio', (m) => m.device ?? ''), format: (v: number) => `${v.toFixed(0)}%` },
+    {
+      title: 'Disk I/O utilisation',
+      data: s('diskio', (m) => m.device ?? ''),
+      format: (v: number) => `${v.toFixed(0)}%`,
+    },
     {
       title: 'Load average',
       data: [...s('load1', () => '1m'), ...s('load5', () => '5m'), ...s('load15', () => '15m')],
@@ -81,7 +95,9 @@ export function ServerDetail({ instance }: { instance: string }) {
               </div>
               <div>
                 <dt>Network in / out</dt>
-                <dd>{h.rx !== null && h.tx !== null ? `${bitsPerSecond(h.rx)} / ${bitsPerSecond(h.tx)}` : '–'}</dd>
+                <dd>
+                  {h.rx !== null && h.tx !== null ? `${bitsPerSecond(h.rx)} / ${bitsPerSecond(h.tx)}` : '–'}
+                </dd>
               </div>
               <div>
                 <dt>Memory</dt>
@@ -93,7 +109,9 @@ export function ServerDetail({ instance }: { instance: string }) {
               </div>
             </dl>
           </Card>
-          <Card title="Filesystems">{h.fs.length ? <FsBars fs={h.fs} /> : <Empty>No filesystem metrics.</Empty>}</Card>
+          <Card title="Filesystems">
+            {h.fs.length ? <FsBars fs={h.fs} /> : <Empty>No filesystem metrics.</Empty>}
+          </Card>
         </div>
       ) : (
         <Card>
@@ -106,7 +124,14 @@ export function ServerDetail({ instance }: { instance: string }) {
           {charts.map((c) => (
             <Card key={c.title} title={c.title}>
               {c.data.length ? (
-                <TimeSeriesChart timestamps={ts} series={c.data} format={c.format} stacked={c.stacked} bytes={'bytes' in c ? c.bytes : undefined} ariaLabel={`${c.title} of ${instance}`} />
+                <TimeSeriesChart
+                  timestamps={ts}
+                  series={c.data}
+                  format={c.format}
+                  stacked={c.stacked}
+                  bytes={'bytes' in c ? c.bytes : undefined}
+                  ariaLabel={`${c.title} of ${instance}`}
+                />
               ) : (
                 <Empty>No data in this time range.</Empty>
               )}

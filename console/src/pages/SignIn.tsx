@@ -48,7 +48,9 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
         setStep({ kind: 'enrol', ticket: res.ticket });
       }
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Irin cannot be reached; check the connection and retry');
+      setError(
+        err instanceof ApiError ? err.message : 'Irin cannot be reached; check the connection and retry',
+      );
       setCode('');
     } finally {
       setBusy(false);
@@ -70,7 +72,14 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
         <div className="auth-brand">
           <svg viewBox="0 0 32 32" width="36" height="36" aria-hidden="true">
             <rect width="32" height="32" rx="7" className="brand-mark" />
-            <path d="M7 21l5-7 4 4 4-8 5 11" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
+            <path
+              d="M7 21l5-7 4 4 4-8 5 11"
+              fill="none"
+              stroke="#fff"
+              strokeWidth="2.6"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
           </svg>
           <span>Irin</span>
         </div>
@@ -79,12 +88,29 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
             <h1>Sign in</h1>
             <Field label="Email">
               {(id) => (
-                <input id={id} name="email" type="email" autoComplete="username" required autoFocus value={email} onChange={(e) => setEmail(e.target.value)} />
+                <input
+                  id={id}
+                  name="email"
+                  type="email"
+                  autoComplete="username"
+                  required
+                  autoFocus
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                />
               )}
             </Field>
             <Field label="Password">
               {(id) => (
-                <input id={id} name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+                <input
+                  id={id}
+                  name="password"
+                  type="password"
+                  autoComplete="current-password"
+                  required
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
               )}
             </Field>
             {error ? <ErrorBox error={error} /> : null}
@@ -98,7 +124,9 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
           <form onSubmit={onCode} aria-label="Two-factor authentication">
             <h1>Two-factor authentication</h1>
             <p className="muted">
-              {useRecovery ? 'Enter one of your recovery codes.' : `Enter the 6-digit code from your authenticator app for ${email}.`}
+              {useRecovery
+                ? 'Enter one of your recovery codes.'
+                : `Enter the 6-digit code from your authenticator app for ${email}.`}
             </p>
             <Field label={useRecovery ? 'Recovery code' : 'Authentication code'}>
               {(id) => (
@@ -122,10 +150,27 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
               Verify
             </Button>
             <div className="auth-links">
-              <button type="button" className="link-btn" onClick={() => { setUseRecovery(!useRecovery); setCode(''); setError(''); }}>
+              <button
+                type="button"
+                className="link-btn"
+                onClick={() => {
+                  setUseRecovery(!useRecovery);
+                  setCode('');
+                  setError('');
+                }}
+              >
                 {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code'}
               </button>
-              <button type="button" className="link-btn" onClick={() => { setStep({ kind: 'password' }); setPassword(''); setCode(''); setError(''); }}>
+              <button
+                type="button"
+                className="link-btn"
+                onClick={() => {
+                  setStep({ kind: 'password' });
+                  setPassword('');
+                  setCode('');
+                  setError('');
+                }}
+              >
                 Start over
               </button>
             </div>
@@ -136,7 +181,10 @@ export function SignIn({ onSignedIn }: { onSignedIn(me: Me): void }) {
           <div>
             <h1>Set up two-factor authentication</h1>
             <p className="muted">Platform administrators must use an authenticator app to sign in.</p>
-            <MfaEnrol ticket={step.ticket} onDone={(codes, me) => me && setStep({ kind: 'recovery', codes, me })} />
+            <MfaEnrol
+              ticket={step.ticket}
+              onDone={(codes, me) => me && setStep({ kind: 'recovery', codes, me })}
+            />
           </div>
         ) : null}
 

@@ -38,7 +38,11 @@ export async function composeIrin(
   await store.ready();
   const authenticator = createRequestAuthenticator(store, { hasher, defaultLimits });
   const registry = createSelfMetricsRegistry();
-  const partitions = new TenantPartitions({ dataDir, maintenanceIntervalMs: 0, retentionMs: () => defaultLimits.retentionMs });
+  const partitions = new TenantPartitions({
+    dataDir,
+    maintenanceIntervalMs: 0,
+    retentionMs: () => defaultLimits.retentionMs,
+  });
   const tsdbFor = (tenantId: number) => partitions.get(String(tenantId));
   const logs = new LogPartitions({ dataDir });
   const metadata = new FileMetadataStore({ dataDir });

@@ -46,16 +46,22 @@ export interface Demo {
 
 async function push(url: string, series: WriteSeries[], token: string): Promise<void> {
   const res = await pushSeries(`${url}/api/v1/write`, series, { kind: 'bearer', token });
-  if (res.status !== 204 && res.status !== 200) throw new Error(`demo push failed: ${res.status} ${res.body}`);
+  if (res.status !== 204 && res.status !== 200)
+    throw new Error(`demo push failed: ${res.status} ${res.body}`);
 }
 
-async function pushLogs(url: string, token: string, streams: { stream: Record<string, string>; values: [string, string][] }[]) {
+async function pushLogs(
+  url: string,
+  token: string,
+  streams: { stream: Record<string, string>; values: [string, string][] }[],
+) {
   const res = await fetch(`${url}/loki/api/v1/push`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ streams }),
   });
-  if (res.status !== 204 && res.status !== 200) throw new Error(`demo log push failed: ${res.status} ${await res.text()}`);
+  if (res.status !== 204 && res.status !== 200)
+    throw new Error(`demo log push failed: ${res.status} ${await res.text()}`);
 }
 
 /** Scrapes of a simulated host over [from, to], merged per series (one push). */
@@ -84,7 +90,13 @@ interface ProbeHistory {
 }
 
 /** blackbox-named samples of one endpoint's past, as the prober would have written them. */
-function probeHistory(tenant: string, name: string, url: string, h: ProbeHistory, now: number): WriteSeries[] {
+function probeHistory(
+  tenant: string,
+  name: string,
+  url: string,
+  h: ProbeHistory,
+  now: number,
+): WriteSeries[] {
   const base = { tenant, instance: url, job: 'probe', endpoint: name };
   // One probe a minute: the endpoints' interval (a longer gap would count as "no data").
   const times: number[] = [];
@@ -115,7 +127,10 @@ function probeHistory(tenant: string, name: string, url: string, h: ProbeHistory
   return series;
 }
 
-function logLines(instance: string, now: number): { stream: Record<string, string>; values: [string, string][] }[] {
+function logLines(
+  instance: string,
+  now: number,
+): { stream: Record<string, string>; values: [string, string][] }[] {
   if (instance.includes('db')) {
     const values: [string, string][] = [];
     for (let i = 0; i < 120; i++) {
@@ -128,7 +143,12 @@ function logLines(instance: string, now: number): { stream: Record<string, strin
             : `LOG:  duration: ${(5 + ((i * 7) % 90)).toFixed(1)} ms  statement: SELECT * FROM orders WHERE id = ${1000 + i}`;
       values.push([`${t}000000`, line]);
     }
-    return [{ stream: { job: 'postgresql', filename: '/var/log/postgresql/postgresql-15-main.log', instance }, values }];
+    return [
+      {
+        stream: { job: 'postgresql', filename: '/var/log/postgresql/postgresql-15-main.log', instance },
+        values,
+      },
+    ];
   }
   const paths = ['/', '/products', '/cart', '/checkout', '/api/orders', '/static/app.js', '/login'];
   const access: [string, string][] = [];
@@ -137,7 +157,10 @@ function logLines(instance: string, now: number): { stream: Record<string, strin
     const t = now - HOUR + i * 15_000;
     const status = i % 37 === 0 ? 502 : i % 11 === 0 ? 404 : 200;
     const path = paths[i % paths.length]!;
-    access.push([`${t}000000`, `10.0.${i % 7}.${(i * 13) % 250} - - "GET ${path} HTTP/1.1" ${status} ${1200 + ((i * 97) % 9000)} "-" "Mozilla/5.0"`]);
+    access.push([
+      `${t}000000`,
+      `10.0.${i % 7}.${(i * 13) % 250} - - "GET ${path} HTTP/1.1" ${status} ${1200 + ((i * 97) % 9000)} "-" "Mozilla/5.0"`,
+    ]);
     const level = i % 29 === 0 ? 'error' : i % 9 === 0 ? 'warn' : 'info';
     const msg =
       level === 'error'
@@ -149,15 +172,26 @@ function logLines(instance: string, now: number): { stream: Record<string, strin
   }
   return [
     { stream: { job: 'nginx', filename: '/var/log/nginx/access.log', instance }, values: access },
-    ...Object.entries(app).map(([level, values]) => ({ stream: { job: 'shop-app', level, instance }, values })),
+    ...Object.entries(app).map(([level, values]) => ({
+      stream: { job: 'shop-app', level, instance },
+      values,
+    })),
   ];
 }
 
-export async function seedDemo(url: string, dataDir: string, options: { live?: boolean } = {}): Promise<Demo> {
+export async function seedDemo(
+  url: string,
+  dataDir: string,
+  options: { live?: boolean } = {},
+): Promise<Demo> {
   const now = Date.now();
   const plane = openControlPlane({ dataDir });
   await plane.store.ready();
-  const services: ServiceContext = { store: plane.store, hasher: plane.hasher, by: { actor: 'system', sourceAddr: null } };
+  const services: ServiceContext = {
+    store: plane.store,
+    hasher: plane.hasher,
+    by: { actor: 'system', sourceAddr: null },
+  };
 
   const acme = await createTenant(services, { slug: 'acme', displayName: 'Acme Inc.' });
   const globex = await createTenant(services, { slug: 'globex', displayName: 'Globex Corporation' });
@@ -170,7 +204,13 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
     lastStep.set(user.email, step);
     return currentTotp(user.totpSecret!, step * 30_000);
   };
-  async function user(email: string, displayName: string, orgs: [string, 'viewer' | 'editor' | 'admin'][], mfa: boolean, platformAdmin = false): Promise<DemoUser> {
+  async function user(
+    email: string,
+    displayName: string,
+    orgs: [string, 'viewer' | 'editor' | 'admin'][],
+    mfa: boolean,
+    platformAdmin = false,
+  ): Promise<DemoUser> {
     await createUser(services, { email, displayName, password: PASSWORD, platformAdmin });
     for (const [slug, role] of orgs) await addUserToOrg(services, email, slug, role);
     if (!mfa) return { email, password: PASSWORD };
@@ -184,7 +224,16 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
     owner: await user('owner@acme.test', 'Ada Owner', [['acme', 'admin']], true),
     viewer: await user('dev@acme.test', 'Dev Viewer', [['acme', 'viewer']], false),
     bob: await user('bob@globex.test', 'Bob Globex', [['globex', 'admin']], true),
-    ops: await user('ops@irin.test', 'Olga Ops', [['acme', 'admin'], ['globex', 'viewer']], true, true),
+    ops: await user(
+      'ops@irin.test',
+      'Olga Ops',
+      [
+        ['acme', 'admin'],
+        ['globex', 'viewer'],
+      ],
+      true,
+      true,
+    ),
   };
 
   // Websites the prober checks (on loopback; the stack allows 127.0.0.0/8 for probes).
@@ -213,19 +262,47 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
   await push(
     url,
     [
-      ...probeHistory('acme', 'shop', shop.url + '/', {
-        since: day(30),
-        down: (t) => within(t, day(9) - 3 * HOUR, day(9)) || within(t, day(3), day(3) + 40 * 60_000),
-        gap: (t) => within(t, day(17), day(15)),
-        phases,
-        certExpiry: shopCert.notAfter,
-      }, now),
-      ...probeHistory('acme', 'api', api.url + '/', { since: day(7), down: () => false, phases: { ...phases, tls: 0 } }, now),
-      ...probeHistory('acme', 'billing', billing.url + '/', { since: day(2), down: (t) => t >= now - 30 * 60_000, phases: { ...phases, tls: 0 } }, now),
+      ...probeHistory(
+        'acme',
+        'shop',
+        shop.url + '/',
+        {
+          since: day(30),
+          down: (t) => within(t, day(9) - 3 * HOUR, day(9)) || within(t, day(3), day(3) + 40 * 60_000),
+          gap: (t) => within(t, day(17), day(15)),
+          phases,
+          certExpiry: shopCert.notAfter,
+        },
+        now,
+      ),
+      ...probeHistory(
+        'acme',
+        'api',
+        api.url + '/',
+        { since: day(7), down: () => false, phases: { ...phases, tls: 0 } },
+        now,
+      ),
+      ...probeHistory(
+        'acme',
+        'billing',
+        billing.url + '/',
+        { since: day(2), down: (t) => t >= now - 30 * 60_000, phases: { ...phases, tls: 0 } },
+        now,
+      ),
     ],
     acmePush.token,
   );
-  await push(url, probeHistory('globex', 'globex-site', globexSite.url + '/', { since: day(14), down: () => false, phases: { ...phases, tls: 0 } }, now), globexPush.token);
+  await push(
+    url,
+    probeHistory(
+      'globex',
+      'globex-site',
+      globexSite.url + '/',
+      { since: day(14), down: () => false, phases: { ...phases, tls: 0 } },
+      now,
+    ),
+    globexPush.token,
+  );
 
   // Servers, each with its own server-bound token; an hour of metrics history each.
   const servers: Demo['servers'] = {};
@@ -246,7 +323,13 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
   // Endpoints last: the prober starts on them at once and must only add samples after the history.
   const endpoints: Demo['endpoints'] = {};
   const ep = async (slug: string, name: string, target: string, extra: Record<string, unknown> = {}) => {
-    const e = await addEndpoint(services, slug, { name, url: target, intervalSeconds: 60, timeoutSeconds: 5, ...extra });
+    const e = await addEndpoint(services, slug, {
+      name,
+      url: target,
+      intervalSeconds: 60,
+      timeoutSeconds: 5,
+      ...extra,
+    });
     endpoints[name] = { id: e.id, url: target };
     return e;
   };
@@ -256,17 +339,36 @@ export async function seedDemo(url: string, dataDir: string, options: { live?: b
   await ep('globex', 'globex-site', globexSite.url + '/');
   const events = createJsonlEventStore(dataDir);
   const shopId = endpoints.shop!.id;
-  await events.append(acme.id, { t: day(9) - 3 * HOUR, endpointId: shopId, state: 'down', statusCode: 0, reason: { code: 'timeout', detail: 'no response within 5 s' } });
+  await events.append(acme.id, {
+    t: day(9) - 3 * HOUR,
+    endpointId: shopId,
+    state: 'down',
+    statusCode: 0,
+    reason: { code: 'timeout', detail: 'no response within 5 s' },
+  });
   await events.append(acme.id, { t: day(9), endpointId: shopId, state: 'up', statusCode: 200, reason: null });
-  await events.append(acme.id, { t: day(3), endpointId: shopId, state: 'down', statusCode: 502, reason: { code: 'status_mismatch', detail: 'status 502, expected 2xx' } });
-  await events.append(acme.id, { t: day(3) + 40 * 60_000, endpointId: shopId, state: 'up', statusCode: 200, reason: null });
+  await events.append(acme.id, {
+    t: day(3),
+    endpointId: shopId,
+    state: 'down',
+    statusCode: 502,
+    reason: { code: 'status_mismatch', detail: 'status 502, expected 2xx' },
+  });
+  await events.append(acme.id, {
+    t: day(3) + 40 * 60_000,
+    endpointId: shopId,
+    state: 'up',
+    statusCode: 200,
+    reason: null,
+  });
 
   // Keep the servers "up": a scrape every 10 s, as an agent would push.
   let timer: NodeJS.Timeout | undefined;
   if (options.live !== false) {
     timer = setInterval(() => {
       const t = Date.now();
-      for (const { node, token } of nodes) void push(url, node.scrape(t, 10_000), token).catch(() => undefined);
+      for (const { node, token } of nodes)
+        void push(url, node.scrape(t, 10_000), token).catch(() => undefined);
     }, 10_000);
     timer.unref();
     const t = Date.now();

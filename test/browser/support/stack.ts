@@ -19,7 +19,13 @@ export async function startStack(options: { port?: number; live?: boolean } = {}
   const dataDir = tempDir('irin-browser-');
   const irin = await composeIrin(dataDir, {
     ...(options.port !== undefined ? { port: options.port } : {}),
-    limits: { retentionMs: 100 * 86_400_000, ingestionBurst: 2_000_000, ingestionRate: 200_000, serverIngestionBurst: 1_000_000, serverIngestionRate: 100_000 },
+    limits: {
+      retentionMs: 100 * 86_400_000,
+      ingestionBurst: 2_000_000,
+      ingestionRate: 200_000,
+      serverIngestionBurst: 1_000_000,
+      serverIngestionRate: 100_000,
+    },
   });
   const demo = await seedDemo(irin.url, dataDir, { live: options.live ?? true });
   return {

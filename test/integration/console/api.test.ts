@@ -4,7 +4,14 @@ import { currentTotp } from '../../../src/auth/totp.ts';
 import { addEndpoint } from '../../../src/tenancy/services/endpoints.ts';
 import { addServer } from '../../../src/tenancy/services/servers.ts';
 import { createCredential } from '../../../src/tenancy/services/credentials.ts';
-import { Client, PASSWORD, seedUser, startConsoleHarness, totpSecretOf, type ConsoleHarness } from './harness.ts';
+import {
+  Client,
+  PASSWORD,
+  seedUser,
+  startConsoleHarness,
+  totpSecretOf,
+  type ConsoleHarness,
+} from './harness.ts';
 
 describe('console API', () => {
   let h: ConsoleHarness;
@@ -15,7 +22,12 @@ describe('console API', () => {
     await seedUser(h, 'alice@acme.test', { orgs: [['acme', 'admin']] });
     await seedUser(h, 'viewer@acme.test', { orgs: [['acme', 'viewer']] });
     await seedUser(h, 'bob@globex.test', { orgs: [['globex', 'admin']] });
-    await seedUser(h, 'both@example.test', { orgs: [['acme', 'viewer'], ['globex', 'editor']] });
+    await seedUser(h, 'both@example.test', {
+      orgs: [
+        ['acme', 'viewer'],
+        ['globex', 'editor'],
+      ],
+    });
     mfa = await seedUser(h, 'carol@acme.test', { orgs: [['acme', 'editor']], mfa: true });
     await seedUser(h, 'root@provider.test', { platformAdmin: true });
   });
@@ -23,16 +35,25 @@ describe('console API', () => {
 
   test('sign-in sets a strict HttpOnly session cookie and /me describes the session', async () => {
     const c = new Client(h);
-    const res = await c.call('POST', '/api/console/sign-in', { email: 'alice@acme.test', password: PASSWORD });
+    const res = await c.call('POST', '/api/console/sign-in', {
+      email: 'alice@acme.test',
+      password: PASSWORD,
+    });
     assert.equal(res.statusCode, 200);
     const cookie = String(res.headers['set-cookie']);
-    assert.match(cookie, /^irin_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+    assert.match(
+      cookie,
+      /^irin_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+    );
     c.csrf = c.json(res).me.csrfToken;
     const me = c.json(await c.call('GET', '/api/console/me'));
     assert.equal(me.user.email, 'alice@acme.test');
     assert.equal(me.currentOrg.slug, 'acme');
     assert.equal(me.currentOrg.role, 'admin');
-    assert.deepEqual(me.orgs.map((o: { slug: string }) => o.slug), ['acme']);
+    assert.deepEqual(
+      me.orgs.map((o: { slug: string }) => o.slug),
+      ['acme'],
+    );
     assert.equal(res.headers['cache-control'], 'no-store');
 
     const out = await c.call('POST', '/api/console/sign-out', {});
@@ -45,7 +66,10 @@ describe('console API', () => {
     const tls = await startConsoleHarness({ secure: true });
     try {
       await seedUser(tls, 'dave@acme.test', { orgs: [['acme', 'viewer']] });
-      const res = await new Client(tls).call('POST', '/api/console/sign-in', { email: 'dave@acme.test', password: PASSWORD });
+      const res = await new Client(tls).call('POST', '/api/console/sign-in', {
+        email: 'dave@acme.test',
+        password: PASSWORD,
+      });
       assert.match(String(res.headers['set-cookie']), /; Secure$/);
       assert.equal(res.headers['strict-transport-security'], 'max-age=31536000');
     } finally {
@@ -55,8 +79,14 @@ describe('console API', () => {
 
   test('wrong password and unknown user get the same answer', async () => {
     const c = new Client(h);
-    const a = await c.call('POST', '/api/console/sign-in', { email: 'alice@acme.test', password: 'wrong password!!' });
-    const b = await c.call('POST', '/api/console/sign-in', { email: 'nobody@acme.test', password: 'wrong password!!' });
+    const a = await c.call('POST', '/api/console/sign-in', {
+      email: 'alice@acme.test',
+      password: 'wrong password!!',
+    });
+    const b = await c.call('POST', '/api/console/sign-in', {
+      email: 'nobody@acme.test',
+      password: 'wrong password!!',
+    });
     assert.equal(a.statusCode, 401);
     assert.equal(b.statusCode, 401);
     assert.equal(a.body, b.body);
@@ -65,38 +95,61 @@ describe('console API', () => {
 
   test('MFA: password first, then a TOTP code; a recovery code works once', async () => {
     const c = new Client(h);
-    const first = await c.call('POST', '/api/console/sign-in', { email: 'carol@acme.test', password: PASSWORD });
+    const first = await c.call('POST', '/api/console/sign-in', {
+      email: 'carol@acme.test',
+      password: PASSWORD,
+    });
     assert.deepEqual(c.json(first), { status: 'mfa-required' });
     assert.equal(first.headers['set-cookie'], undefined);
-    const bad = await c.call('POST', '/api/console/sign-in', { email: 'carol@acme.test', password: PASSWORD, code: '000000' });
+    const bad = await c.call('POST', '/api/console/sign-in', {
+      email: 'carol@acme.test',
+      password: PASSWORD,
+      code: '000000',
+    });
     assert.equal(bad.statusCode, 401);
     const me = await c.signIn('carol@acme.test', mfa.totpSecret);
     assert.equal(me.user.mfaEnabled, true);
 
     const code = mfa.recoveryCodes![0]!;
-    const r1 = await new Client(h).call('POST', '/api/console/sign-in', { email: 'carol@acme.test', password: PASSWORD, recoveryCode: code });
+    const r1 = await new Client(h).call('POST', '/api/console/sign-in', {
+      email: 'carol@acme.test',
+      password: PASSWORD,
+      recoveryCode: code,
+    });
     assert.equal(c.json(r1).status, 'signed-in');
     assert.equal(c.json(r1).usedRecoveryCode, true);
-    const r2 = await new Client(h).call('POST', '/api/console/sign-in', { email: 'carol@acme.test', password: PASSWORD, recoveryCode: code });
+    const r2 = await new Client(h).call('POST', '/api/console/sign-in', {
+      email: 'carol@acme.test',
+      password: PASSWORD,
+      recoveryCode: code,
+    });
     assert.equal(r2.statusCode, 401);
   });
 
   test('a platform admin without MFA must enrol; the ticket allows enrolment only, once', async () => {
     const c = new Client(h);
-    const res = await c.call('POST', '/api/console/sign-in', { email: 'root@provider.test', password: PASSWORD });
+    const res = await c.call('POST', '/api/console/sign-in', {
+      email: 'root@provider.test',
+      password: PASSWORD,
+    });
     const out = c.json(res);
     assert.equal(out.status, 'enrolment-required');
     assert.equal(res.headers['set-cookie'], undefined);
     assert.equal((await c.call('GET', '/api/console/me')).statusCode, 401);
 
-    const forged = await c.call('POST', '/api/console/mfa/enrol', { ticket: out.ticket.replace(/.$/, (x: string) => (x === 'A' ? 'B' : 'A')) });
+    const forged = await c.call('POST', '/api/console/mfa/enrol', {
+      ticket: out.ticket.replace(/.$/, (x: string) => (x === 'A' ? 'B' : 'A')),
+    });
     assert.equal(forged.statusCode, 401);
 
     const enrol = c.json(await c.call('POST', '/api/console/mfa/enrol', { ticket: out.ticket }));
     assert.match(enrol.qrDataUrl, /^data:image\/png;base64,/);
     assert.match(enrol.otpauthUri, /^otpauth:\/\/totp\//);
     assert.equal(enrol.secret, await totpSecretOf(h, 'root@provider.test'));
-    const confirmed = await c.call('POST', '/api/console/mfa/confirm', { ticket: out.ticket, code: currentTotp(enrol.secret) });
+    const confirmed = await c.call('POST', '/api/console/mfa/confirm', {
+      ticket: out.ticket,
+      code: currentTotp(enrol.secret),
+    });
     assert.equal(confirmed.statusCode, 200, confirmed.body);
     const body = c.json(confirmed);
     assert.equal(body.recoveryCodes.length, 10);
@@ -120,9 +173,19 @@ describe('console API', () => {
     c.csrf = 'x'.repeat(token.length);
     assert.equal((await c.call('POST', '/api/console/servers', { name: 'csrf-1' })).statusCode, 403);
     c.csrf = token;
-    const foreign = await c.call('POST', '/api/console/servers', { name: 'csrf-1' }, { origin: 'https://evil.example' });
+    const foreign = await c.call(
+      'POST',
+      '/api/console/servers',
+      { name: 'csrf-1' },
+      { origin: 'https://evil.example' },
+    );
     assert.equal(foreign.statusCode, 403);
-    const crossSite = await c.call('POST', '/api/console/servers', { name: 'csrf-1' }, { 'sec-fetch-site': 'cross-site' });
+    const crossSite = await c.call(
+      'POST',
+      '/api/console/servers',
+      { name: 'csrf-1' },
+      { 'sec-fetch-site': 'cross-site' },
+    );
     assert.equal(crossSite.statusCode, 403);
     const text = await h.app.inject({
       method: 'POST',
@@ -131,20 +194,36 @@ describe('console API', () => {
       payload: '{"name":"csrf-1"}',
     });
     assert.equal(text.statusCode, 415);
-    const ok = await c.call('POST', '/api/console/servers', { name: 'csrf-1' }, { origin: 'http://localhost:80' });
+    const ok = await c.call(
+      'POST',
+      '/api/console/servers',
+      { name: 'csrf-1' },
+      { origin: 'http://localhost:80' },
+    );
     assert.equal(ok.statusCode, 200, ok.body);
     // Sign-in itself (no session yet) is refused from a foreign origin too (login CSRF).
-    const login = await new Client(h).call('POST', '/api/console/sign-in', { email: 'alice@acme.test', password: PASSWORD }, { origin: 'https://evil.example' });
+    const login = await new Client(h).call(
+      'POST',
+      '/api/console/sign-in',
+      { email: 'alice@acme.test', password: PASSWORD },
+      { origin: 'https://evil.example' },
+    );
     assert.equal(login.statusCode, 403);
   });
 
   test('sign-in is rate limited per account, before the password is checked', async () => {
     const c = new Client(h);
     for (let i = 0; i < 4; i++) {
-      const r = await c.call('POST', '/api/console/sign-in', { email: 'viewer@acme.test', password: `wrong password ${i}` });
+      const r = await c.call('POST', '/api/console/sign-in', {
+        email: 'viewer@acme.test',
+        password: `wrong password ${i}`,
+      });
       assert.equal(r.statusCode, 401);
     }
-    const blocked = await c.call('POST', '/api/console/sign-in', { email: 'viewer@acme.test', password: PASSWORD });
+    const blocked = await c.call('POST', '/api/console/sign-in', {
+      email: 'viewer@acme.test',
+      password: PASSWORD,
+    });
     assert.equal(blocked.statusCode, 429);
     assert.ok(Number(blocked.headers['retry-after']) > 0);
     assert.equal(c.cookie, undefined);
@@ -193,11 +272,17 @@ describe('console API', () => {
     const c = new Client(h);
     const me = await c.signIn('both@example.test');
     assert.equal(me.currentOrg.slug, 'acme');
-    assert.equal((await c.call('POST', '/api/console/endpoints', { name: 'x', url: 'https://x.example/' })).statusCode, 403);
+    assert.equal(
+      (await c.call('POST', '/api/console/endpoints', { name: 'x', url: 'https://x.example/' })).statusCode,
+      403,
+    );
     const globex = me.orgs.find((o: { slug: string }) => o.slug === 'globex');
     const switched = c.json(await c.call('POST', '/api/console/org', { orgId: globex.id }));
     assert.equal(switched.currentOrg.slug, 'globex');
-    const created = await c.call('POST', '/api/console/endpoints', { name: 'shop', url: 'https://shop.globex.example/' });
+    const created = await c.call('POST', '/api/console/endpoints', {
+      name: 'shop',
+      url: 'https://shop.globex.example/',
+    });
     assert.equal(created.statusCode, 200, created.body);
     assert.equal((await c.call('GET', '/api/console/servers')).statusCode, 200);
     assert.equal((await c.call('GET', '/api/console/api-keys')).statusCode, 403);
@@ -212,7 +297,8 @@ describe('console API', () => {
     assert.match(res.settings.bearerToken, /^irin_push_[a-z2-7]{16}\.[A-Za-z0-9_-]{43}$/);
     assert.equal(res.settings.remoteWriteUrl, 'http://localhost:80/api/v1/write');
     assert.equal(res.settings.headers['CF-Access-Client-Id'], res.token.clientId);
-    assert.match(res.settings.alloyConfig, /prometheus\.remote_write "irin"/);
+    assert.match(res.settings.alloyConfig, /prometheus\.remote_write/);
+    assert.match(res.settings.installScript, /irin-push-secret/);
     const list = c.json(await c.call('GET', '/api/console/servers'));
     const listed = list.find((s: { name: string }) => s.name === 'acme-web-1');
     assert.equal(listed.state, 'never-seen');
@@ -233,7 +319,9 @@ describe('console API', () => {
     const me = await c.signIn('alice@acme.test');
     const demote = await c.call('PATCH', `/api/console/members/${me.user.id}`, { role: 'viewer' });
     assert.equal(demote.statusCode, 409);
-    const added = c.json(await c.call('POST', '/api/console/members', { email: 'new@acme.test', role: 'viewer' }));
+    const added = c.json(
+      await c.call('POST', '/api/console/members', { email: 'new@acme.test', role: 'viewer' }),
+    );
     assert.equal(added.role, 'viewer');
     assert.equal(typeof added.generatedPassword, 'string');
   });

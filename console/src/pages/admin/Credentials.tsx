@@ -21,10 +21,14 @@ interface Row {
 export function AdminCredentials() {
   const [all, setAll] = useState(false);
   const [filter, setFilter] = useState('');
-  const rows = useAsync((s) => api.get<Row[]>(`/api/console/platform/credentials${all ? '?all=true' : ''}`, s), [all]);
+  const rows = useAsync(
+    (s) => api.get<Row[]>(`/api/console/platform/credentials${all ? '?all=true' : ''}`, s),
+    [all],
+  );
   const [error, setError] = useState('');
   const revoke = async (r: Row) => {
-    if (!confirm(`Revoke ${r.kind === 'push' ? 'push token' : 'API key'} ${r.clientId} of ${r.tenantSlug}?`)) return;
+    if (!confirm(`Revoke ${r.kind === 'push' ? 'push token' : 'API key'} ${r.clientId} of ${r.tenantSlug}?`))
+      return;
     try {
       await api.post(`/api/console/platform/credentials/${r.clientId}/revoke`, { tenantId: r.tenantId });
       rows.reload();
@@ -33,7 +37,9 @@ export function AdminCredentials() {
     }
   };
   const f = filter.trim().toLowerCase();
-  const shown = (rows.data ?? []).filter((r) => !f || `${r.tenantSlug} ${r.clientId} ${r.name} ${r.serverName ?? ''}`.toLowerCase().includes(f));
+  const shown = (rows.data ?? []).filter(
+    (r) => !f || `${r.tenantSlug} ${r.clientId} ${r.name} ${r.serverName ?? ''}`.toLowerCase().includes(f),
+  );
   return (
     <>
       <PageHeader title="Tokens & keys" subtitle="Push tokens and read API keys of every tenant." />
@@ -41,9 +47,16 @@ export function AdminCredentials() {
       <Card
         actions={
           <div className="toolbar">
-            <input type="search" aria-label="Filter tokens" placeholder="Filter by tenant, id, name…" value={filter} onChange={(e) => setFilter(e.target.value)} />
+            <input
+              type="search"
+              aria-label="Filter tokens"
+              placeholder="Filter by tenant, id, name…"
+              value={filter}
+              onChange={(e) => setFilter(e.target.value)}
+            />
             <label className="check">
-              <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} /> Include revoked and expired
+              <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} /> Include
+              revoked and expired
             </label>
           </div>
         }
@@ -66,7 +79,9 @@ export function AdminCredentials() {
                   <th scope="col">State</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -75,11 +90,29 @@ export function AdminCredentials() {
                     <td className="mono small">{r.tenantSlug}</td>
                     <td>{r.kind === 'push' ? 'push token' : 'API key'}</td>
                     <td className="mono small">{r.clientId}</td>
-                    <td>{r.serverName ? <span className="mono">{r.serverName}</span> : r.name || <span className="muted">–</span>}</td>
-                    <td><StateBadge state={r.state} /></td>
+                    <td>
+                      {r.serverName ? (
+                        <span className="mono">{r.serverName}</span>
+                      ) : (
+                        r.name || <span className="muted">–</span>
+                      )}
+                    </td>
+                    <td>
+                      <StateBadge state={r.state} />
+                    </td>
                     <td className="nowrap">{dateTime(r.createdAt)}</td>
-                    <td>{r.lastUsedAt ? `${ago(r.lastUsedAt)}${r.lastUsedAddr ? ` from ${r.lastUsedAddr}` : ''}` : 'never'}</td>
-                    <td className="actions">{r.state === 'active' ? <Button size="sm" variant="danger" onClick={() => revoke(r)}>Revoke</Button> : null}</td>
+                    <td>
+                      {r.lastUsedAt
+                        ? `${ago(r.lastUsedAt)}${r.lastUsedAddr ? ` from ${r.lastUsedAddr}` : ''}`
+                        : 'never'}
+                    </td>
+                    <td className="actions">
+                      {r.state === 'active' ? (
+                        <Button size="sm" variant="danger" onClick={() => revoke(r)}>
+                          Revoke
+                        </Button>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>

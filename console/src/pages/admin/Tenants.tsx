@@ -1,6 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { Button, Card, Empty, ErrorBox, Field, Modal, PageHeader, Spinner, StateBadge } from '../../components/ui.tsx';
+import {
+  Button,
+  Card,
+  Empty,
+  ErrorBox,
+  Field,
+  Modal,
+  PageHeader,
+  Spinner,
+  StateBadge,
+} from '../../components/ui.tsx';
 import { dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { TenantRow } from '../../types.ts';
@@ -12,7 +22,10 @@ interface TenantDetails {
 }
 
 function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void }) {
-  const details = useAsync((s) => api.get<TenantDetails>(`/api/console/platform/tenants/${tenant.id}`, s), [tenant.id]);
+  const details = useAsync(
+    (s) => api.get<TenantDetails>(`/api/console/platform/tenants/${tenant.id}`, s),
+    [tenant.id],
+  );
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -42,13 +55,17 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
         <Spinner />
       ) : (
         <form onSubmit={save}>
-          <p className="small muted">Empty an override to fall back to the platform default. Durations are milliseconds, sizes bytes.</p>
+          <p className="small muted">
+            Empty an override to fall back to the platform default. Durations are milliseconds, sizes bytes.
+          </p>
           <div className="table-wrap limits-table">
             <table className="table table-compact">
               <thead>
                 <tr>
                   <th scope="col">Limit</th>
-                  <th scope="col" className="num">Effective</th>
+                  <th scope="col" className="num">
+                    Effective
+                  </th>
                   <th scope="col">Override</th>
                 </tr>
               </thead>
@@ -58,7 +75,9 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
                   return (
                     <tr key={name}>
                       <td className="mono small">{name}</td>
-                      <td className="num mono small">{details.data!.effectiveLimits[name]?.toLocaleString()}</td>
+                      <td className="num mono small">
+                        {details.data!.effectiveLimits[name]?.toLocaleString()}
+                      </td>
                       <td>
                         <input
                           aria-label={`Override for ${name}`}
@@ -109,11 +128,19 @@ function Decommission({ tenant, onClose, onDone }: { tenant: TenantRow; onClose(
     <Modal title={`Decommission ${tenant.displayName}`} open onClose={onClose}>
       <form onSubmit={submit}>
         <div className="alert alert-bad">
-          This revokes every token and key of <strong>{tenant.slug}</strong>, ends its users' sessions and deletes all its
-          stored metrics and logs. It cannot be undone, and the slug is never reused.
+          This revokes every token and key of <strong>{tenant.slug}</strong>, ends its users' sessions and
+          deletes all its stored metrics and logs. It cannot be undone, and the slug is never reused.
         </div>
         <Field label={`Type ${tenant.slug} to confirm`}>
-          {(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus autoComplete="off" />}
+          {(id) => (
+            <input
+              id={id}
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoFocus
+              autoComplete="off"
+            />
+          )}
         </Field>
         {error ? <ErrorBox error={error} /> : null}
         <div className="form-actions">
@@ -154,7 +181,11 @@ export function AdminTenants() {
     }
   };
   const setStatus = async (t: TenantRow, status: 'active' | 'suspended') => {
-    if (status === 'suspended' && !confirm(`Suspend ${t.slug}? Its pushes and reads are refused until it is resumed.`)) return;
+    if (
+      status === 'suspended' &&
+      !confirm(`Suspend ${t.slug}? Its pushes and reads are refused until it is resumed.`)
+    )
+      return;
     try {
       await api.post(`/api/console/platform/tenants/${t.id}/status`, { status });
       tenants.reload();
@@ -165,7 +196,15 @@ export function AdminTenants() {
 
   return (
     <>
-      <PageHeader title="Tenants" subtitle="Client organisations on this platform." actions={<Button variant="primary" onClick={() => setCreating(true)}>+ New tenant</Button>} />
+      <PageHeader
+        title="Tenants"
+        subtitle="Client organisations on this platform."
+        actions={
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            + New tenant
+          </Button>
+        }
+      />
       {error && !creating ? <ErrorBox error={error} /> : null}
       <Card>
         {tenants.error ? (
@@ -181,13 +220,23 @@ export function AdminTenants() {
                 <tr>
                   <th scope="col">Tenant</th>
                   <th scope="col">Status</th>
-                  <th scope="col" className="num">Servers</th>
-                  <th scope="col" className="num">Endpoints</th>
-                  <th scope="col" className="num">Users</th>
-                  <th scope="col" className="num">Tokens / keys</th>
+                  <th scope="col" className="num">
+                    Servers
+                  </th>
+                  <th scope="col" className="num">
+                    Endpoints
+                  </th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
+                  <th scope="col" className="num">
+                    Tokens / keys
+                  </th>
                   <th scope="col">Limits</th>
                   <th scope="col">Created</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -197,23 +246,39 @@ export function AdminTenants() {
                       <div className="strong">{t.displayName}</div>
                       <div className="mono small muted">{t.slug}</div>
                     </td>
-                    <td><StateBadge state={t.status} /></td>
+                    <td>
+                      <StateBadge state={t.status} />
+                    </td>
                     <td className="num">{t.servers}</td>
                     <td className="num">{t.endpoints}</td>
                     <td className="num">{t.members}</td>
-                    <td className="num">{t.activePushTokens} / {t.activeReadKeys}</td>
-                    <td className="small">{Object.keys(t.limitOverrides).length ? `${Object.keys(t.limitOverrides).length} overrides` : 'defaults'}</td>
+                    <td className="num">
+                      {t.activePushTokens} / {t.activeReadKeys}
+                    </td>
+                    <td className="small">
+                      {Object.keys(t.limitOverrides).length
+                        ? `${Object.keys(t.limitOverrides).length} overrides`
+                        : 'defaults'}
+                    </td>
                     <td>{dateTime(t.createdAt)}</td>
                     <td className="actions">
                       {t.status !== 'decommissioned' ? (
                         <>
-                          <Button size="sm" onClick={() => setLimits(t)}>Limits</Button>
+                          <Button size="sm" onClick={() => setLimits(t)}>
+                            Limits
+                          </Button>
                           {t.status === 'active' ? (
-                            <Button size="sm" onClick={() => setStatus(t, 'suspended')}>Suspend</Button>
+                            <Button size="sm" onClick={() => setStatus(t, 'suspended')}>
+                              Suspend
+                            </Button>
                           ) : (
-                            <Button size="sm" onClick={() => setStatus(t, 'active')}>Resume</Button>
+                            <Button size="sm" onClick={() => setStatus(t, 'active')}>
+                              Resume
+                            </Button>
                           )}
-                          <Button size="sm" variant="danger" onClick={() => setDecom(t)}>Decommission</Button>
+                          <Button size="sm" variant="danger" onClick={() => setDecom(t)}>
+                            Decommission
+                          </Button>
                         </>
                       ) : null}
                     </td>
@@ -226,19 +291,59 @@ export function AdminTenants() {
       </Card>
       <Modal title="New tenant" open={creating} onClose={() => setCreating(false)}>
         <form onSubmit={create}>
-          <Field label="Slug" hint="Lowercase letters, digits and dashes; the tenant label on all its data. Cannot be changed.">
-            {(id) => <input id={id} value={slug} onChange={(e) => setSlug(e.target.value)} required autoFocus pattern="[a-z0-9]([a-z0-9\-]*[a-z0-9])?" />}
+          <Field
+            label="Slug"
+            hint="Lowercase letters, digits and dashes; the tenant label on all its data. Cannot be changed."
+          >
+            {(id) => (
+              <input
+                id={id}
+                value={slug}
+                onChange={(e) => setSlug(e.target.value)}
+                required
+                autoFocus
+                pattern="[a-z0-9]([a-z0-9\-]*[a-z0-9])?"
+              />
+            )}
           </Field>
-          <Field label="Display name">{(id) => <input id={id} value={displayName} onChange={(e) => setDisplayName(e.target.value)} placeholder="Acme Inc." />}</Field>
+          <Field label="Display name">
+            {(id) => (
+              <input
+                id={id}
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+                placeholder="Acme Inc."
+              />
+            )}
+          </Field>
           {error ? <ErrorBox error={error} /> : null}
           <div className="form-actions">
             <Button onClick={() => setCreating(false)}>Cancel</Button>
-            <Button type="submit" variant="primary" busy={busy}>Create tenant</Button>
+            <Button type="submit" variant="primary" busy={busy}>
+              Create tenant
+            </Button>
           </div>
         </form>
       </Modal>
-      {limits ? <LimitsEditor tenant={limits} onClose={() => { setLimits(undefined); tenants.reload(); }} /> : null}
-      {decom ? <Decommission tenant={decom} onClose={() => setDecom(undefined)} onDone={() => { setDecom(undefined); tenants.reload(); }} /> : null}
+      {limits ? (
+        <LimitsEditor
+          tenant={limits}
+          onClose={() => {
+            setLimits(undefined);
+            tenants.reload();
+          }}
+        />
+      ) : null}
+      {decom ? (
+        <Decommission
+          tenant={decom}
+          onClose={() => setDecom(undefined)}
+          onDone={() => {
+            setDecom(undefined);
+            tenants.reload();
+          }}
+        />
+      ) : null}
     </>
   );
 }

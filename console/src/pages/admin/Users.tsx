@@ -1,6 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { Badge, Button, Card, CopyField, ErrorBox, Field, Modal, Notice, PageHeader, Spinner } from '../../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyField,
+  ErrorBox,
+  Field,
+  Modal,
+  Notice,
+  PageHeader,
+  Spinner,
+} from '../../components/ui.tsx';
 import { dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { TenantRow } from '../../types.ts';
@@ -57,7 +68,10 @@ export function AdminUsers() {
     }
   };
   const resetMfa = async (u: UserRow) => {
-    if (!confirm(`Reset two-factor authentication of ${u.email}? Their sessions end and they must enrol again.`)) return;
+    if (
+      !confirm(`Reset two-factor authentication of ${u.email}? Their sessions end and they must enrol again.`)
+    )
+      return;
     try {
       await api.post(`/api/console/platform/users/${u.id}/reset-mfa`, {});
       users.reload();
@@ -68,7 +82,15 @@ export function AdminUsers() {
 
   return (
     <>
-      <PageHeader title="Users" subtitle="Everyone who can sign in to this platform." actions={<Button variant="primary" onClick={() => setOpen(true)}>+ New user</Button>} />
+      <PageHeader
+        title="Users"
+        subtitle="Everyone who can sign in to this platform."
+        actions={
+          <Button variant="primary" onClick={() => setOpen(true)}>
+            + New user
+          </Button>
+        }
+      />
       {error && !open ? <ErrorBox error={error} /> : null}
       <Card>
         {users.error ? (
@@ -84,7 +106,9 @@ export function AdminUsers() {
                   <th scope="col">Organisations</th>
                   <th scope="col">Two-factor</th>
                   <th scope="col">Created</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -92,14 +116,31 @@ export function AdminUsers() {
                   <tr key={u.id}>
                     <td>
                       <div className="strong">
-                        {u.displayName || u.email} {u.platformAdmin ? <Badge tone="info">platform admin</Badge> : null}
+                        {u.displayName || u.email}{' '}
+                        {u.platformAdmin ? <Badge tone="info">platform admin</Badge> : null}
                       </div>
                       {u.displayName ? <div className="muted small">{u.email}</div> : null}
                     </td>
-                    <td className="small">{u.memberships.map((m) => `${m.tenantSlug} (${m.role})`).join(', ') || <span className="muted">none</span>}</td>
-                    <td>{u.mfaEnabled ? <Badge tone="ok">on</Badge> : <Badge tone={u.platformAdmin ? 'bad' : 'muted'}>off</Badge>}</td>
+                    <td className="small">
+                      {u.memberships.map((m) => `${m.tenantSlug} (${m.role})`).join(', ') || (
+                        <span className="muted">none</span>
+                      )}
+                    </td>
+                    <td>
+                      {u.mfaEnabled ? (
+                        <Badge tone="ok">on</Badge>
+                      ) : (
+                        <Badge tone={u.platformAdmin ? 'bad' : 'muted'}>off</Badge>
+                      )}
+                    </td>
                     <td className="nowrap">{dateTime(u.createdAt)}</td>
-                    <td className="actions">{u.mfaEnabled ? <Button size="sm" onClick={() => resetMfa(u)}>Reset 2FA</Button> : null}</td>
+                    <td className="actions">
+                      {u.mfaEnabled ? (
+                        <Button size="sm" onClick={() => resetMfa(u)}>
+                          Reset 2FA
+                        </Button>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -107,23 +148,54 @@ export function AdminUsers() {
           </div>
         )}
       </Card>
-      <Modal title={created ? 'User created' : 'New user'} open={open} onClose={close} footer={created ? <Button variant="primary" onClick={close}>Done</Button> : undefined}>
+      <Modal
+        title={created ? 'User created' : 'New user'}
+        open={open}
+        onClose={close}
+        footer={
+          created ? (
+            <Button variant="primary" onClick={close}>
+              Done
+            </Button>
+          ) : undefined
+        }
+      >
         {created ? (
           <>
-            <Notice tone="warn">Give <strong>{created.email}</strong> this initial password over a safe channel; it is shown only once.</Notice>
+            <Notice tone="warn">
+              Give <strong>{created.email}</strong> this initial password over a safe channel; it is shown
+              only once.
+            </Notice>
             <CopyField label="Initial password" value={created.password} />
           </>
         ) : (
           <form onSubmit={submit}>
-            <Field label="Email">{(id) => <input id={id} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />}</Field>
-            <Field label="Name">{(id) => <input id={id} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}</Field>
+            <Field label="Email">
+              {(id) => (
+                <input
+                  id={id}
+                  type="email"
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                  required
+                  autoFocus
+                />
+              )}
+            </Field>
+            <Field label="Name">
+              {(id) => <input id={id} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}
+            </Field>
             <Field label="Organisation">
               {(id) => (
                 <select id={id} value={orgId} onChange={(e) => setOrgId(e.target.value)}>
                   <option value="">None</option>
-                  {(tenants.data ?? []).filter((t) => t.status !== 'decommissioned').map((t) => (
-                    <option key={t.id} value={t.id}>{t.displayName}</option>
-                  ))}
+                  {(tenants.data ?? [])
+                    .filter((t) => t.status !== 'decommissioned')
+                    .map((t) => (
+                      <option key={t.id} value={t.id}>
+                        {t.displayName}
+                      </option>
+                    ))}
                 </select>
               )}
             </Field>
@@ -139,12 +211,19 @@ export function AdminUsers() {
               </Field>
             ) : null}
             <label className="check">
-              <input type="checkbox" checked={platformAdmin} onChange={(e) => setPlatformAdmin(e.target.checked)} /> Platform administrator (must enrol two-factor authentication at first sign-in)
+              <input
+                type="checkbox"
+                checked={platformAdmin}
+                onChange={(e) => setPlatformAdmin(e.target.checked)}
+              />{' '}
+              Platform administrator (must enrol two-factor authentication at first sign-in)
             </label>
             {error ? <ErrorBox error={error} /> : null}
             <div className="form-actions">
               <Button onClick={close}>Cancel</Button>
-              <Button type="submit" variant="primary" busy={busy}>Create user</Button>
+              <Button type="submit" variant="primary" busy={busy}>
+                Create user
+              </Button>
             </div>
           </form>
         )}

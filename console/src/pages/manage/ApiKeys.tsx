@@ -1,6 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { Button, Card, CopyField, Empty, ErrorBox, Field, Modal, PageHeader, SecretNotice, Spinner, StateBadge } from '../../components/ui.tsx';
+import {
+  Button,
+  Card,
+  CopyField,
+  Empty,
+  ErrorBox,
+  Field,
+  Modal,
+  PageHeader,
+  SecretNotice,
+  Spinner,
+  StateBadge,
+} from '../../components/ui.tsx';
 import { ago, dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { CredentialRow, GrafanaSettings } from '../../types.ts';
@@ -10,8 +22,8 @@ function GrafanaSettingsView({ g }: { g: GrafanaSettings }) {
     <div className="settings">
       <SecretNotice />
       <p className="small">
-        In Grafana, add a <strong>Prometheus</strong> data source and a <strong>Loki</strong> data source with these
-        settings (Authentication: Basic authentication), or provision both with the file below.
+        In Grafana, add a <strong>Prometheus</strong> data source and a <strong>Loki</strong> data source with
+        these settings (Authentication: Basic authentication), or provision both with the file below.
       </p>
       <div className="grid-2">
         <CopyField label="Prometheus data source URL" value={g.prometheusUrl} />
@@ -20,7 +32,11 @@ function GrafanaSettingsView({ g }: { g: GrafanaSettings }) {
         <CopyField label="Basic auth password" value={g.basicAuthPassword} />
       </div>
       <CopyField label={`Or as an HTTP header: ${g.headerName}`} value={g.headerValue} />
-      <CopyField label="Provisioning file (provisioning/datasources/irin.yaml)" value={g.provisioning} multiline />
+      <CopyField
+        label="Provisioning file (provisioning/datasources/irin.yaml)"
+        value={g.provisioning}
+        multiline
+      />
     </div>
   );
 }
@@ -46,7 +62,10 @@ export function ApiKeysPage() {
     setBusy(true);
     setError('');
     try {
-      const r = await api.post<{ grafana: GrafanaSettings }>('/api/console/api-keys', { name, ...(expiresIn ? { expiresIn } : {}) });
+      const r = await api.post<{ grafana: GrafanaSettings }>('/api/console/api-keys', {
+        name,
+        ...(expiresIn ? { expiresIn } : {}),
+      });
       setIssued(r.grafana);
       keys.reload();
     } catch (err) {
@@ -70,7 +89,11 @@ export function ApiKeysPage() {
       <PageHeader
         title="API keys"
         subtitle="Read-only keys for Grafana, promtool, logcli and scripts: they read this organisation's metrics and logs."
-        actions={<Button variant="primary" onClick={() => setOpen(true)}>+ New API key</Button>}
+        actions={
+          <Button variant="primary" onClick={() => setOpen(true)}>
+            + New API key
+          </Button>
+        }
       />
       {error && !open ? <ErrorBox error={error} /> : null}
       <Card>
@@ -91,7 +114,9 @@ export function ApiKeysPage() {
                   <th scope="col">Created</th>
                   <th scope="col">Expires</th>
                   <th scope="col">Last used</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -99,11 +124,19 @@ export function ApiKeysPage() {
                   <tr key={k.clientId}>
                     <td className="strong">{k.name || <span className="muted">unnamed</span>}</td>
                     <td className="mono small">{k.clientId}</td>
-                    <td><StateBadge state={k.state ?? 'active'} /></td>
+                    <td>
+                      <StateBadge state={k.state ?? 'active'} />
+                    </td>
                     <td>{dateTime(k.createdAt)}</td>
                     <td>{k.expiresAt ? dateTime(k.expiresAt) : 'never'}</td>
                     <td>{k.lastUsedAt ? ago(k.lastUsedAt) : 'never'}</td>
-                    <td className="actions">{k.state === 'active' ? <Button size="sm" variant="danger" onClick={() => revoke(k)}>Revoke</Button> : null}</td>
+                    <td className="actions">
+                      {k.state === 'active' ? (
+                        <Button size="sm" variant="danger" onClick={() => revoke(k)}>
+                          Revoke
+                        </Button>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -111,7 +144,19 @@ export function ApiKeysPage() {
           </div>
         )}
       </Card>
-      <Modal title={issued ? 'API key created' : 'New API key'} open={open} onClose={close} wide={!!issued} footer={issued ? <Button variant="primary" onClick={close}>Done</Button> : undefined}>
+      <Modal
+        title={issued ? 'API key created' : 'New API key'}
+        open={open}
+        onClose={close}
+        wide={!!issued}
+        footer={
+          issued ? (
+            <Button variant="primary" onClick={close}>
+              Done
+            </Button>
+          ) : undefined
+        }
+      >
         {issued ? (
           <GrafanaSettingsView g={issued} />
         ) : (
@@ -120,12 +165,22 @@ export function ApiKeysPage() {
               {(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} autoFocus />}
             </Field>
             <Field label="Expires after" hint="Empty: never. For example 90d or 12h.">
-              {(id) => <input id={id} value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)} placeholder="90d" pattern="\d+[smhd]?" />}
+              {(id) => (
+                <input
+                  id={id}
+                  value={expiresIn}
+                  onChange={(e) => setExpiresIn(e.target.value)}
+                  placeholder="90d"
+                  pattern="\d+[smhd]?"
+                />
+              )}
             </Field>
             {error ? <ErrorBox error={error} /> : null}
             <div className="form-actions">
               <Button onClick={close}>Cancel</Button>
-              <Button type="submit" variant="primary" busy={busy}>Create key</Button>
+              <Button type="submit" variant="primary" busy={busy}>
+                Create key
+              </Button>
             </div>
           </form>
         )}

@@ -9,7 +9,11 @@ export function OrgAuditPage() {
   const [action, setAction] = useState('');
   const [applied, setApplied] = useState('');
   const entries = useAsync(
-    (s) => api.get<AuditEntry[]>(`/api/console/audit?limit=300${applied ? `&action=${encodeURIComponent(applied)}` : ''}`, s),
+    (s) =>
+      api.get<AuditEntry[]>(
+        `/api/console/audit?limit=300${applied ? `&action=${encodeURIComponent(applied)}` : ''}`,
+        s,
+      ),
     [applied],
   );
   return (
@@ -17,16 +21,35 @@ export function OrgAuditPage() {
       <PageHeader title="Audit log" subtitle="Every change in this organisation, newest first." />
       <Card
         actions={
-          <form className="toolbar" onSubmit={(e) => { e.preventDefault(); setApplied(action.trim()); }}>
+          <form
+            className="toolbar"
+            onSubmit={(e) => {
+              e.preventDefault();
+              setApplied(action.trim());
+            }}
+          >
             <label className="inline-label">
               <span className="small muted">Action</span>
-              <input value={action} onChange={(e) => setAction(e.target.value)} placeholder="e.g. token.* or endpoint.create" aria-label="Filter by action" />
+              <input
+                value={action}
+                onChange={(e) => setAction(e.target.value)}
+                placeholder="e.g. token.* or endpoint.create"
+                aria-label="Filter by action"
+              />
             </label>
-            <button type="submit" className="btn btn-default">Filter</button>
+            <button type="submit" className="btn btn-default">
+              Filter
+            </button>
           </form>
         }
       >
-        {entries.error ? <ErrorBox error={entries.error} /> : entries.data ? <AuditTable entries={entries.data} /> : <Spinner />}
+        {entries.error ? (
+          <ErrorBox error={entries.error} />
+        ) : entries.data ? (
+          <AuditTable entries={entries.data} />
+        ) : (
+          <Spinner />
+        )}
       </Card>
     </>
   );

@@ -1,6 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { Badge, Button, Card, CopyField, Empty, ErrorBox, Field, Modal, Notice, PageHeader, Spinner } from '../../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyField,
+  Empty,
+  ErrorBox,
+  Field,
+  Modal,
+  Notice,
+  PageHeader,
+  Spinner,
+} from '../../components/ui.tsx';
 import { dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import { useSession } from '../../session.tsx';
@@ -64,7 +76,15 @@ export function MembersPage() {
 
   return (
     <>
-      <PageHeader title="Users & roles" subtitle={`Who can sign in to ${me.currentOrg?.displayName} and what they may do`} actions={<Button variant="primary" onClick={() => setOpen(true)}>+ Add user</Button>} />
+      <PageHeader
+        title="Users & roles"
+        subtitle={`Who can sign in to ${me.currentOrg?.displayName} and what they may do`}
+        actions={
+          <Button variant="primary" onClick={() => setOpen(true)}>
+            + Add user
+          </Button>
+        }
+      />
       {error && !open ? <ErrorBox error={error} /> : null}
       <Card>
         {members.error ? (
@@ -82,7 +102,9 @@ export function MembersPage() {
                   <th scope="col">Role</th>
                   <th scope="col">Two-factor</th>
                   <th scope="col">Member since</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -93,15 +115,25 @@ export function MembersPage() {
                       {m.displayName ? <div className="muted small">{m.email}</div> : null}
                     </td>
                     <td>
-                      <select aria-label={`Role of ${m.email}`} value={m.role} onChange={(e) => change(m, e.target.value as Role)}>
+                      <select
+                        aria-label={`Role of ${m.email}`}
+                        value={m.role}
+                        onChange={(e) => change(m, e.target.value as Role)}
+                      >
                         {ROLES.map((r) => (
-                          <option key={r.id} value={r.id}>{r.label}</option>
+                          <option key={r.id} value={r.id}>
+                            {r.label}
+                          </option>
                         ))}
                       </select>
                     </td>
                     <td>{m.mfaEnabled ? <Badge tone="ok">on</Badge> : <Badge tone="muted">off</Badge>}</td>
                     <td>{dateTime(m.since)}</td>
-                    <td className="actions"><Button size="sm" variant="danger" onClick={() => remove(m)}>Remove</Button></td>
+                    <td className="actions">
+                      <Button size="sm" variant="danger" onClick={() => remove(m)}>
+                        Remove
+                      </Button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -112,30 +144,59 @@ export function MembersPage() {
       <Card title="Roles">
         <ul className="plain-list small">
           {ROLES.map((r) => (
-            <li key={r.id}><strong>{r.label}</strong>: {r.help}</li>
+            <li key={r.id}>
+              <strong>{r.label}</strong>: {r.help}
+            </li>
           ))}
         </ul>
       </Card>
-      <Modal title={added ? 'User added' : 'Add a user'} open={open} onClose={close} footer={added ? <Button variant="primary" onClick={close}>Done</Button> : undefined}>
+      <Modal
+        title={added ? 'User added' : 'Add a user'}
+        open={open}
+        onClose={close}
+        footer={
+          added ? (
+            <Button variant="primary" onClick={close}>
+              Done
+            </Button>
+          ) : undefined
+        }
+      >
         {added ? (
           added.generatedPassword ? (
             <>
               <Notice tone="warn">
-                <strong>{added.email}</strong> is a new account. Give them this initial password over a safe channel; it is shown only once.
+                <strong>{added.email}</strong> is a new account. Give them this initial password over a safe
+                channel; it is shown only once.
               </Notice>
               <CopyField label="Initial password" value={added.generatedPassword} />
             </>
           ) : (
-            <Notice tone="ok">{added.email} already had an account and can now sign in to this organisation.</Notice>
+            <Notice tone="ok">
+              {added.email} already had an account and can now sign in to this organisation.
+            </Notice>
           )
         ) : (
           <form onSubmit={submit}>
-            <Field label="Email">{(id) => <input id={id} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />}</Field>
+            <Field label="Email">
+              {(id) => (
+                <input
+                  id={id}
+                  type="email"
+                  value={email}
+                  onChange={(e) => setEmail(e.target.value)}
+                  required
+                  autoFocus
+                />
+              )}
+            </Field>
             <Field label="Role">
               {(id) => (
                 <select id={id} value={role} onChange={(e) => setRole(e.target.value as Role)}>
                   {ROLES.map((r) => (
-                    <option key={r.id} value={r.id}>{r.label} — {r.help}</option>
+                    <option key={r.id} value={r.id}>
+                      {r.label} — {r.help}
+                    </option>
                   ))}
                 </select>
               )}
@@ -143,7 +204,9 @@ export function MembersPage() {
             {error ? <ErrorBox error={error} /> : null}
             <div className="form-actions">
               <Button onClick={close}>Cancel</Button>
-              <Button type="submit" variant="primary" busy={busy}>Add user</Button>
+              <Button type="submit" variant="primary" busy={busy}>
+                Add user
+              </Button>
             </div>
           </form>
         )}

@@ -1,7 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api.ts';
 import { PushSettingsView } from '../../components/PushSettingsView.tsx';
-import { Button, Card, Empty, ErrorBox, Field, Modal, PageHeader, Spinner, StateBadge } from '../../components/ui.tsx';
+import {
+  Button,
+  Card,
+  Empty,
+  ErrorBox,
+  Field,
+  Modal,
+  PageHeader,
+  Spinner,
+  StateBadge,
+} from '../../components/ui.tsx';
 import { ago, dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
@@ -37,14 +47,37 @@ function AddServer({ onAdded }: { onAdded(): void }) {
       <Button variant="primary" onClick={() => setOpen(true)}>
         + Add server
       </Button>
-      <Modal title={result ? `Server ${result.server.name} added` : 'Add a server'} open={open} onClose={close} wide={!!result}
-        footer={result ? <Button variant="primary" onClick={close}>Done</Button> : undefined}>
+      <Modal
+        title={result ? `Server ${result.server.name} added` : 'Add a server'}
+        open={open}
+        onClose={close}
+        wide={!!result}
+        footer={
+          result ? (
+            <Button variant="primary" onClick={close}>
+              Done
+            </Button>
+          ) : undefined
+        }
+      >
         {result ? (
           <PushSettingsView settings={result.settings} />
         ) : (
           <form onSubmit={submit}>
-            <Field label="Server name" hint="Becomes the instance label of everything this server pushes, e.g. acme-web-1.">
-              {(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} required autoFocus pattern="[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}" />}
+            <Field
+              label="Server name"
+              hint="Becomes the instance label of everything this server pushes, e.g. acme-web-1."
+            >
+              {(id) => (
+                <input
+                  id={id}
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  required
+                  autoFocus
+                  pattern="[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}"
+                />
+              )}
             </Field>
             {error ? <ErrorBox error={error} /> : null}
             <div className="form-actions">
@@ -62,7 +95,11 @@ function AddServer({ onAdded }: { onAdded(): void }) {
 
 function ServerTokens({ server, onClose }: { server: ServerRow; onClose(): void }) {
   const detail = useAsync(
-    (s) => api.get<{ tokens: CredentialRow[]; recentRejections: { at: string; status: number; reason: string }[] }>(`/api/console/servers/${server.id}`, s),
+    (s) =>
+      api.get<{
+        tokens: CredentialRow[];
+        recentRejections: { at: string; status: number; reason: string }[];
+      }>(`/api/console/servers/${server.id}`, s),
     [server.id],
   );
   const [issued, setIssued] = useState<PushSettings>();
@@ -87,14 +124,24 @@ function ServerTokens({ server, onClose }: { server: ServerRow; onClose(): void 
     }
   };
   return (
-    <Modal title={`Server ${server.name}`} open onClose={onClose} wide footer={<Button onClick={onClose}>Close</Button>}>
+    <Modal
+      title={`Server ${server.name}`}
+      open
+      onClose={onClose}
+      wide
+      footer={<Button onClick={onClose}>Close</Button>}
+    >
       {error ? <ErrorBox error={error} /> : null}
       {issued ? <PushSettingsView settings={issued} /> : null}
       {detail.data ? (
         <>
           <div className="section-head">
             <h3 className="subhead">Push tokens</h3>
-            {!issued ? <Button size="sm" onClick={newToken}>New token</Button> : null}
+            {!issued ? (
+              <Button size="sm" onClick={newToken}>
+                New token
+              </Button>
+            ) : null}
           </div>
           <table className="table table-compact">
             <thead>
@@ -102,16 +149,26 @@ function ServerTokens({ server, onClose }: { server: ServerRow; onClose(): void 
                 <th scope="col">Client id</th>
                 <th scope="col">State</th>
                 <th scope="col">Last used</th>
-                <th scope="col"><span className="sr-only">Actions</span></th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {detail.data.tokens.map((t) => (
                 <tr key={t.clientId}>
                   <td className="mono small">{t.clientId}</td>
-                  <td><StateBadge state={t.state ?? 'active'} /></td>
+                  <td>
+                    <StateBadge state={t.state ?? 'active'} />
+                  </td>
                   <td>{t.lastUsedAt ? `${ago(t.lastUsedAt)} from ${t.lastUsedAddr ?? '?'}` : 'never'}</td>
-                  <td className="actions">{t.state === 'active' ? <Button size="sm" variant="danger" onClick={() => revoke(t.clientId)}>Revoke</Button> : null}</td>
+                  <td className="actions">
+                    {t.state === 'active' ? (
+                      <Button size="sm" variant="danger" onClick={() => revoke(t.clientId)}>
+                        Revoke
+                      </Button>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -147,7 +204,12 @@ export function ManageServers() {
   const [selected, setSelected] = useState<ServerRow>();
   const [error, setError] = useState('');
   const remove = async (s: ServerRow) => {
-    if (!confirm(`Remove server ${s.name}? Its push tokens are revoked; its stored metrics stay until retention removes them.`)) return;
+    if (
+      !confirm(
+        `Remove server ${s.name}? Its push tokens are revoked; its stored metrics stay until retention removes them.`,
+      )
+    )
+      return;
     try {
       await api.del(`/api/console/servers/${s.id}`);
       servers.reload();
@@ -157,7 +219,11 @@ export function ManageServers() {
   };
   return (
     <>
-      <PageHeader title="Servers" subtitle="Each server pushes with its own token, bound to its name." actions={<AddServer onAdded={servers.reload} />} />
+      <PageHeader
+        title="Servers"
+        subtitle="Each server pushes with its own token, bound to its name."
+        actions={<AddServer onAdded={servers.reload} />}
+      />
       {error ? <ErrorBox error={error} /> : null}
       {servers.error ? <ErrorBox error={servers.error} /> : null}
       <Card>
@@ -174,7 +240,9 @@ export function ManageServers() {
                   <th scope="col">State</th>
                   <th scope="col">Last seen</th>
                   <th scope="col">Added</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -185,12 +253,22 @@ export function ManageServers() {
                         {s.name}
                       </Link>
                     </td>
-                    <td><StateBadge state={s.state} /></td>
-                    <td>{s.lastSeenAt ? `${ago(s.lastSeenAt)}${s.lastSeenAddr ? ` from ${s.lastSeenAddr}` : ''}` : 'never'}</td>
+                    <td>
+                      <StateBadge state={s.state} />
+                    </td>
+                    <td>
+                      {s.lastSeenAt
+                        ? `${ago(s.lastSeenAt)}${s.lastSeenAddr ? ` from ${s.lastSeenAddr}` : ''}`
+                        : 'never'}
+                    </td>
                     <td>{dateTime(s.createdAt)}</td>
                     <td className="actions">
-                      <Button size="sm" onClick={() => setSelected(s)}>Tokens</Button>
-                      <Button size="sm" variant="danger" onClick={() => remove(s)}>Remove</Button>
+                      <Button size="sm" onClick={() => setSelected(s)}>
+                        Tokens
+                      </Button>
+                      <Button size="sm" variant="danger" onClick={() => remove(s)}>
+                        Remove
+                      </Button>
                     </td>
                   </tr>
                 ))}
