@@ -311,11 +311,14 @@ export async function prometheusApiRoutes(app: FastifyInstance, deps: Prometheus
     const start = timeParam(ctx.params, 'start', MIN_TIME);
     const end = timeParam(ctx.params, 'end', MAX_TIME);
     const sets = parseMatchSets(ctx.params);
-    const querier = await deps.querierFor(ctx.principal.tenantId);
+    const querier: Querier & SeriesListing = await deps.querierFor(ctx.principal.tenantId);
     const found = new Map<string, Labels>();
     for (const set of sets) {
-      for (const s of querier.select(scoped(ctx.principal, set), start, end))
-        found.set(labelsKey(s.labels), s.labels);
+      const matchers = scoped(ctx.principal, set);
+      const list = querier.series
+        ? querier.series(matchers, start, end)
+        : querier.select(matchers, start, end).map((s) => s.labels);
+      for (const labels of list) found.set(labelsKey(labels), labels);
     }
     const list = [...found.values()].sort(compareLabelSets);
     return '[' + list.map(encodeLabels).join(',') + ']';
