@@ -1,6 +1,6 @@
 import type { Label, Labels } from '../../model/labels.ts';
 import type { Matcher } from '../../model/matchers.ts';
-import type { Block, LogQuerier } from '../store/types.ts';
+import type { Block, BlockSource, LogQuerier } from '../store/types.ts';
 import type {
   BinaryExpr,
   Grouping,
@@ -182,14 +182,11 @@ export class LogQLEngine {
     this.stats.execTimeSeconds = (Date.now() - this.started) / 1000;
   }
 
-  private async load(src: {
-    load(): Promise<Block>;
-    compressedBytes: number;
-    rawBytes: number;
-    count: number;
-  }): Promise<Block> {
+  /** Loads source i of a list, keeping the next few loads in flight (decompression runs on the thread pool). */
+  private async load(fetch: Prefetch, i: number): Promise<Block> {
     this.checkDeadline();
-    const block = await src.load();
+    const src = fetch.sources[i]!;
+    const block = await fetch.get(i);
     if (src.compressedBytes > 0) {
       this.stats.chunksRead++;
       this.stats.compressedBytes += src.compressedBytes;
@@ -219,9 +216,11 @@ export class LogQLEngine {
       const state = newEntryState(base);
       const sources = this.querier.blocks(stream.id, p.startMs, endInclusiveMs);
       sources.sort(backward ? (a, b) => b.maxMs - a.maxMs : (a, b) => a.minMs - b.minMs);
-      for (const src of sources) {
+      const fetch = new Prefetch(sources, PREFETCH_DEPTH);
+      for (let si = 0; si < sources.length; si++) {
+        const src = sources[si]!;
         if (top.full && (backward ? src.maxMs < top.worstMs : src.minMs > top.worstMs)) break;
-        const block = await this.load(src);
+        const block = await this.load(fetch, si);
         const mask = pipeline.prefilter(block);
         const order = blockOrder(block);
         const n = block.count;
@@ -393,8 +392,10 @@ export class LogQLEngine {
     for (const stream of this.querier.streams(range.selector.matchers, Math.floor(fromMs) + 1, toMs)) {
       const base = new BaseLabels(stream.labels);
       const state = newEntryState(base);
-      for (const src of this.querier.blocks(stream.id, Math.floor(fromMs) + 1, toMs)) {
-        const block = await this.load(src);
+      const sources = this.querier.blocks(stream.id, Math.floor(fromMs) + 1, toMs);
+      const fetch = new Prefetch(sources, PREFETCH_DEPTH);
+      for (let si = 0; si < sources.length; si++) {
+        const block = await this.load(fetch, si);
         const mask = pipeline.prefilter(block);
         const n = block.count;
         for (let i = 0; i < n; i++) {
@@ -656,6 +657,35 @@ export class LogQLEngine {
       return { kind: 'vector', series: out };
     }
     return { kind: 'vector', series: vectorBinary(e, left.series, right.series, n) };
+  }
+}
+
+/** Blocks loaded ahead of the one being scanned: enough to keep both cores busy decompressing. */
+const PREFETCH_DEPTH = 4;
+
+/** Loads of a list of block sources, started up to `depth` ahead of consumption. */
+class Prefetch {
+  private readonly pending: (Promise<Block> | undefined)[];
+
+  constructor(
+    readonly sources: readonly BlockSource[],
+    private readonly depth: number,
+  ) {
+    this.pending = new Array<Promise<Block> | undefined>(sources.length);
+  }
+
+  get(i: number): Promise<Block> {
+    const end = Math.min(this.sources.length, i + this.depth);
+    for (let k = i; k < end; k++) {
+      if (this.pending[k]) continue;
+      const p = this.sources[k]!.load();
+      // A prefetched load that is never consumed (early stop) must not become an unhandled rejection.
+      p.catch(() => undefined);
+      this.pending[k] = p;
+    }
+    const p = this.pending[i]!;
+    this.pending[i] = undefined;
+    return p;
   }
 }
 

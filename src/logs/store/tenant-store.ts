@@ -71,7 +71,7 @@ export const DEFAULT_LOG_STORE_OPTIONS: LogStoreOptions = {
   walSegmentBytes: 64 * 1024 * 1024,
   walCompress: true,
   maxWalSegments: 8,
-  maxHeadBytes: 256 * 1024 * 1024,
+  maxHeadBytes: 128 * 1024 * 1024,
   activeStreamWindowMs: 3600_000,
   checkpointIntervalMs: 5_000,
   maintenanceIntervalMs: 1_000,
