@@ -64,7 +64,7 @@ export interface PrometheusApiDeps {
  * contract (src/tsdb/types.ts) yet; used when a querier offers it, else `select` is used.
  */
 interface SeriesListing {
-  series?(matchers: readonly Matcher[], mint: number, maxt: number): readonly Labels[];
+  listSeries?(matchers: readonly Matcher[], mint: number, maxt: number): readonly Labels[];
 }
 
 export class ApiError extends Error {
@@ -315,9 +315,10 @@ export async function prometheusApiRoutes(app: FastifyInstance, deps: Prometheus
     const found = new Map<string, Labels>();
     for (const set of sets) {
       const matchers = scoped(ctx.principal, set);
-      const list = querier.series
-        ? querier.series(matchers, start, end)
-        : querier.select(matchers, start, end).map((s) => s.labels);
+      const list =
+        typeof querier.listSeries === 'function'
+          ? querier.listSeries(matchers, start, end)
+          : querier.select(matchers, start, end).map((s) => s.labels);
       for (const labels of list) found.set(labelsKey(labels), labels);
     }
     const list = [...found.values()].sort(compareLabelSets);

@@ -51,11 +51,14 @@ export interface HarnessOptions {
   readonly limits?: Partial<TenantLimits>;
   readonly metadataFor?: PrometheusApiDeps['metadataFor'];
   readonly now?: () => number;
+  /** Gives the queriers a labels-only `listSeries` (counted in `listSeriesCalls`). */
+  readonly listSeries?: boolean;
 }
 
 export interface Harness {
   readonly app: FastifyInstance;
   readonly queriers: Map<number, MemoryQuerier>;
+  readonly listSeriesCalls: { count: number };
 }
 
 export async function buildApiApp(opts: HarnessOptions = {}): Promise<Harness> {
@@ -92,17 +95,30 @@ export async function buildApiApp(opts: HarnessOptions = {}): Promise<Harness> {
       };
     },
   };
+  const listSeriesCalls = { count: 0 };
   const app = Fastify();
   const deps: PrometheusApiDeps = {
     authenticator,
-    querierFor: async (id): Promise<Querier> => queriers.get(id)!,
+    querierFor: async (id): Promise<Querier> => {
+      const q = queriers.get(id)!;
+      if (!opts.listSeries) return q;
+      return {
+        select: (m, a, b) => q.select(m, a, b),
+        labelNames: (m, a, b) => q.labelNames(m, a, b),
+        labelValues: (n, m, a, b) => q.labelValues(n, m, a, b),
+        listSeries: (m: Parameters<Querier['select']>[0], a: number, b: number) => {
+          listSeriesCalls.count++;
+          return q.select(m, a, b).map((s) => s.labels);
+        },
+      } as Querier;
+    },
     tenantLabel: 'tenant',
     now: opts.now ?? (() => T0 + 30 * 60_000),
     ...(opts.metadataFor ? { metadataFor: opts.metadataFor } : {}),
   };
   await app.register(async (scope) => prometheusApiRoutes(scope, deps), { prefix: '/prometheus' });
   await app.ready();
-  return { app, queriers };
+  return { app, queriers, listSeriesCalls };
 }
 
 export const auth = (tenant: string): Record<string, string> => ({ authorization: `Bearer read-${tenant}` });

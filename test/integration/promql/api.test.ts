@@ -142,6 +142,28 @@ describe('Prometheus API: response shapes', () => {
   });
 });
 
+describe('Prometheus API: series listing without samples', () => {
+  it('uses the querier’s labels-only listing when it has one', async () => {
+    const { app, queriers, listSeriesCalls } = await buildApiApp({ listSeries: true });
+    try {
+      const before = queriers.get(1)!.selectCalls;
+      const r = await get(
+        app,
+        `/api/v1/series?match[]=${q('up')}&match[]=${q('http_requests_total{instance="acme-2"}')}`,
+      );
+      assert.deepEqual(r.body.data, [
+        { __name__: 'http_requests_total', instance: 'acme-2', job: 'api', tenant: 'acme' },
+        { __name__: 'up', instance: 'acme-1', job: 'node', tenant: 'acme' },
+      ]);
+      assert.equal(listSeriesCalls.count, 2);
+      // The wrapper's listing reads through select() itself: two calls, none from the route.
+      assert.equal(queriers.get(1)!.selectCalls - before, 2);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('Prometheus API: errors', () => {
   let app: FastifyInstance;
   before(
