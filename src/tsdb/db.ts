@@ -165,6 +165,11 @@ export class Tsdb implements TenantTsdb {
     await db.loadBlocks();
     const nextSegment = await db.replayWal();
     db.wal = await WalWriter.create(db.walDir, nextSegment, opts.walSegmentBytes ?? 64 << 20);
+    void db.maintenance
+      .run(() => db.repackHead())
+      .catch((err: unknown) => {
+        db.log.error({ ...db.logCtx, err: String(err) }, 'tsdb: re-encoding replayed chunks failed');
+      });
     return db;
   }
 
@@ -227,6 +232,8 @@ export class Tsdb implements TenantTsdb {
     const repaired: { file: string; offset: number; reason: string }[] = [];
     const head = this.head;
     head.beginReplay();
+    // closing chunks re-encodes them; during the replay that is deferred to repackHead()
+    head.packOnClose = false;
     let checkpointSeries = 0;
     let records = 0;
     let samples = 0;
@@ -316,6 +323,7 @@ export class Tsdb implements TenantTsdb {
       }
     }
     head.endReplay();
+    head.packOnClose = true;
     if (unknownRefs > 0) {
       this.log.warn({ ...this.logCtx, samples: unknownRefs }, 'tsdb: WAL samples for unknown series skipped');
     }
@@ -342,6 +350,16 @@ export class Tsdb implements TenantTsdb {
     }
     const highest = Math.max(0, ...segments, ...checkpoints);
     return highest + 1;
+  }
+
+  /** Packs the chunks the WAL replay closed in XOR form, in slices, after the partition is open. */
+  private async repackHead(): Promise<void> {
+    const slicer = new Slicer();
+    const batch = 256;
+    for (let from = 0; from < this.head.slotCount && !this.closed; from += batch) {
+      this.head.repack(from, batch);
+      await slicer.maybeYield();
+    }
   }
 
   // ---- appending -------------------------------------------------------------------------------

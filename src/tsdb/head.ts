@@ -28,6 +28,7 @@ import {
   XV_LEAD,
   XV_PREV_HI,
   XV_PREV_LO,
+  CHUNK_XOR,
   chunkCount,
   chunkMinTime,
   decodeChunk,
@@ -100,6 +101,8 @@ export interface HeadOptions {
 export class Head implements IndexReader {
   readonly blockDurationMs: number;
   readonly chunkSamples: number;
+  /** Re-encode chunks packed when they close (off during WAL replay, see repack()). */
+  packOnClose = true;
 
   /** Label-set hash → slot; the rare second series with the same hash goes to `collisions`. */
   private byHash = new Map<number, number>();
@@ -127,6 +130,7 @@ export class Head implements IndexReader {
   private decT = new Float64Array(256);
   private decV = new Float64Array(256);
   private packOut = new Uint8Array(packedMaxBytes(256));
+  private packOutUsed = 0;
   private collect = new SampleBuffer();
 
   constructor(opts: HeadOptions) {
@@ -330,8 +334,7 @@ export class Head implements IndexReader {
   private resize(slot: number, need: number): Uint8Array {
     const old = this.bufs[slot];
     const used = old ? this.usedBytes(slot) : 0;
-    const cap = (need + 64 + (used >>> 2) + 15) & ~15;
-    const buf = new Uint8Array(cap);
+    const buf = new Uint8Array(bufferCapacity(need, used));
     if (old) buf.set(old.subarray(0, used));
     this.bufs[slot] = buf;
     return buf;
@@ -351,20 +354,84 @@ export class Head implements IndexReader {
     const openStart = this.si[ib + I_OPEN_START]!;
     const payloadStart = openStart + REC_HEADER;
     let len = xorFinish(buf, payloadStart, this.si, ib);
-    const count = this.si[ib + XS_COUNT]!;
-    this.ensureScratch(count);
-    decodeChunk(buf, payloadStart, len, this.decT, this.decV, 0, count);
-    const packedLen = encodePacked(this.decT, this.decV, 0, count, this.packOut);
-    if (packedLen < len) {
-      buf.set(this.packOut.subarray(0, packedLen), payloadStart);
-      buf.fill(0, payloadStart + packedLen, payloadStart + len);
-      len = packedLen;
+    if (this.packOnClose) {
+      const packedLen = this.pack(buf, payloadStart, len, this.si[ib + XS_COUNT]!);
+      if (packedLen < len) {
+        buf.set(this.packOut.subarray(0, packedLen), payloadStart);
+        buf.fill(0, payloadStart + packedLen, payloadStart + len);
+        len = packedLen;
+      }
     }
-    this.packOut.fill(0, 0, packedLen);
     writeU32(buf, openStart, len);
     writeU32(buf, openStart + 4, this.sf[fb + XS_LAST_T]! - this.sf[fb + XS_MINT]!);
     this.si[ib + I_OPEN_START] = payloadStart + len;
     this.si[ib + XS_COUNT] = 0;
+  }
+
+  /** Encodes the chunk at buf[off, off+len) packed into this.packOut; returns the packed length. */
+  private pack(buf: Uint8Array, off: number, len: number, count: number): number {
+    this.ensureScratch(count);
+    decodeChunk(buf, off, len, this.decT, this.decV, 0, count);
+    this.packOut.fill(0, 0, this.packOutUsed); // the encoder ORs bits into zeroed bytes
+    this.packOutUsed = encodePacked(this.decT, this.decV, 0, count, this.packOut);
+    return this.packOutUsed;
+  }
+
+  /**
+   * Re-encodes closed XOR-stream chunks (left so by a WAL replay with packOnClose off) packed,
+   * for the series slots [from, from + n). Returns the bytes saved.
+   */
+  repack(from: number, n: number): number {
+    let saved = 0;
+    for (let slot = from; slot < from + n && slot < this.slotsUsed; slot++) {
+      const old = this.bufs[slot];
+      if (!old || !this.slotLabels[slot]) continue;
+      const ib = slot * I_SLOTS;
+      const openStart = this.si[ib + I_OPEN_START]!;
+      const parts: Uint8Array[] = [];
+      let shrink = 0;
+      let p = 0;
+      while (p < openStart) {
+        const len = readU32(old, p);
+        const rec = old.subarray(p, p + REC_HEADER + len);
+        p += REC_HEADER + len;
+        if (rec[REC_HEADER] === CHUNK_XOR) {
+          const packedLen = this.pack(old, p - len, len, chunkCount(old, p - len));
+          if (packedLen < len) {
+            const next = new Uint8Array(REC_HEADER + packedLen);
+            next.set(rec.subarray(0, REC_HEADER));
+            writeU32(next, 0, packedLen);
+            next.set(this.packOut.subarray(0, packedLen), REC_HEADER);
+            parts.push(next);
+            shrink += len - packedLen;
+            continue;
+          }
+        }
+        parts.push(rec);
+      }
+      if (shrink === 0) continue;
+      // a new buffer: views of the old one (checkpoints, cuts) must stay valid
+      const used = this.usedBytes(slot);
+      const buf = new Uint8Array(
+        bufferCapacity(used - shrink + START_ROOM + XOR_MAX_SAMPLE_BYTES, used - shrink),
+      );
+      let w = 0;
+      for (const part of parts) {
+        buf.set(part, w);
+        w += part.length;
+      }
+      buf.set(old.subarray(openStart, used), w);
+      this.si[ib + I_OPEN_START] = openStart - shrink;
+      if (this.si[ib + XS_COUNT]! > 0) this.si[ib + XS_BITPOS] = this.si[ib + XS_BITPOS]! - shrink * 8;
+      this.bufs[slot] = buf;
+      saved += shrink;
+    }
+    return saved;
+  }
+
+  /** Number of slots (live or free) — the range repack() iterates. */
+  get slotCount(): number {
+    return this.slotsUsed;
   }
 
   private ensureScratch(n: number): void {
@@ -374,6 +441,7 @@ export class Head implements IndexReader {
     this.decT = new Float64Array(cap);
     this.decV = new Float64Array(cap);
     this.packOut = new Uint8Array(packedMaxBytes(cap));
+    this.packOutUsed = 0;
   }
 
   // ---- reading ---------------------------------------------------------------------------------
@@ -612,7 +680,9 @@ export class Head implements IndexReader {
       if (end > 0) {
         const old = this.bufs[slot]!;
         const used = this.usedBytes(slot);
-        const buf = new Uint8Array(old.length - end);
+        const buf = new Uint8Array(
+          bufferCapacity(used - end + START_ROOM + XOR_MAX_SAMPLE_BYTES, used - end),
+        );
         buf.set(old.subarray(end, used));
         this.bufs[slot] = buf;
         this.si[ib + I_OPEN_START] = this.si[ib + I_OPEN_START]! - end;
@@ -737,6 +807,11 @@ export class Head implements IndexReader {
   *liveSlots(): Iterable<number> {
     for (let s = 0; s < this.slotsUsed; s++) if (this.slotLabels[s]) yield s;
   }
+}
+
+/** Capacity for a series buffer that needs `need` bytes now and holds `used`: slack so growth is rare. */
+function bufferCapacity(need: number, used: number): number {
+  return (need + 64 + (used >>> 2) + 15) & ~15;
 }
 
 /** The chunks in a head buffer's records [0, end), as views (see HeadCutSeries). */

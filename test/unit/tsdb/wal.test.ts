@@ -65,6 +65,27 @@ test('an unclean stop loses nothing acknowledged: the WAL is replayed', async (t
   assert.equal(samplesOf(db).length, 52);
 });
 
+test('chunks closed during the replay are re-encoded packed afterwards', async (t) => {
+  const dir = tempDir(t);
+  const day = { blockDurationMs: 24 * 3_600_000 };
+  const crashed = await Tsdb.open(opts(dir, day));
+  const samples = Array.from({ length: 1000 }, (_, i) => ({
+    t: i * 15_000,
+    v: Math.round(i * 1234.56 * 100) / 100,
+  }));
+  await crashed.append({ series: [{ labels: M, samples }] });
+  const packedSize = crashed.headChunkBytes();
+  const db = await Tsdb.open(opts(dir, day));
+  t.after(async () => {
+    await db.close();
+    await crashed.close();
+  });
+  await db.maintain(); // queued behind the re-encoding
+  // left in XOR form these chunks take about 3.5 times the space
+  assert.ok(db.headChunkBytes() < packedSize * 1.3, `packed again: ${db.headChunkBytes()} vs ${packedSize}`);
+  assert.deepEqual(samplesOf(db), samplesOf(crashed));
+});
+
 test('a torn WAL tail is cut off at the last whole record, with a warning', async (t) => {
   const dir = tempDir(t);
   const crashed = await Tsdb.open(opts(dir));
