@@ -160,11 +160,16 @@ export class Tsdb implements TenantTsdb {
   /** Opens (or creates) a partition: loads blocks, replays the WAL, repairs a torn tail. */
   static async open(opts: TsdbOptions): Promise<Tsdb> {
     const db = new Tsdb(opts);
-    await fsp.mkdir(db.walDir, { recursive: true });
-    await fsp.mkdir(db.blocksDir, { recursive: true });
-    await db.loadBlocks();
-    const nextSegment = await db.replayWal();
-    db.wal = await WalWriter.create(db.walDir, nextSegment, opts.walSegmentBytes ?? 64 << 20);
+    try {
+      await fsp.mkdir(db.walDir, { recursive: true });
+      await fsp.mkdir(db.blocksDir, { recursive: true });
+      await db.loadBlocks();
+      const nextSegment = await db.replayWal();
+      db.wal = await WalWriter.create(db.walDir, nextSegment, opts.walSegmentBytes ?? 64 << 20);
+    } catch (err) {
+      for (const b of db.blocks) b.close();
+      throw err;
+    }
     void db.maintenance
       .run(() => db.repackHead())
       .catch((err: unknown) => {
