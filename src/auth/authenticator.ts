@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { layerOff } from '../isolation/faults.ts';
 import { BUILTIN_DEFAULT_LIMITS, effectiveLimits, type TenantLimits } from '../tenancy/limits.ts';
 import type { ControlPlaneStore, CredentialAuthRecord, CredentialKind, Tenant } from '../tenancy/store.ts';
 import { RejectionAuditor, UsageRecorder, type RejectionAuditOptions } from './background-writes.ts';
@@ -149,6 +150,7 @@ export function createRequestAuthenticator(
   }
 
   function resolveCredential(rec: CredentialAuthRecord): Resolved {
+    if (layerOff('credentials')) rec = { ...rec, revokedAt: null, expiresAt: null, tenant: rec.tenant && { ...rec.tenant, status: 'active' }, server: rec.server && { ...rec.server, removed: false } }; // test-only fault injection (docs/security.md)
     const base = {
       kind: rec.kind,
       tenantId: rec.tenantId,
@@ -202,6 +204,7 @@ export function createRequestAuthenticator(
 
   /** True when the presented hash is the current secret, or the previous one within its grace period. */
   function secretMatches(r: Resolved, presented: Buffer, at: number): boolean {
+    if (layerOff('credentials')) return true; // test-only fault injection (docs/security.md)
     if (hasher.matches(presented, r.secretHash)) return true;
     return (
       r.previousValidUntilMs !== null &&

@@ -1,4 +1,5 @@
 import type { PushPrincipal } from '../auth/principal.ts';
+import { layerOff } from '../isolation/faults.ts';
 import { compareLabels, type Label, type Labels } from '../model/labels.ts';
 
 /** What to do when a client sends its own value for an enforced label (tenant / instance). */
@@ -25,6 +26,7 @@ export function enforceLabels(
   principal: PushPrincipal,
   policy: EnforcementPolicy,
 ): EnforcementResult {
+  if (layerOff('write-labels')) return { ok: true, labels: [...labels].sort(compareLabels) }; // test-only fault injection (docs/security.md)
   const tenantLabel = policy.tenantLabel;
   const tenant = principal.tenantSlug;
   const instance = principal.instance;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { layerOff, SHARED_PARTITION_ID } from '../isolation/faults.ts';
 
 export type MetricType =
   'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
@@ -92,6 +93,7 @@ export class FileMetadataStore implements MetadataStore {
   }
 
   private tenant(tenantId: number): TenantMetadata {
+    if (layerOff('partitions')) tenantId = SHARED_PARTITION_ID; // test-only fault injection (docs/security.md)
     let t = this.tenants.get(tenantId);
     if (t === undefined) {
       t = { metrics: this.load(tenantId), dirty: false };

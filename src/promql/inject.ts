@@ -1,4 +1,5 @@
 import type { Matcher } from '../model/matchers.ts';
+import { layerOff } from '../isolation/faults.ts';
 import { mapExpr, type Expr } from './ast.ts';
 
 /**
@@ -15,6 +16,7 @@ export function tenantMatcher(labelName: string, tenant: string): Matcher {
 
 /** A selector's matchers AND-ed with the tenant matcher (for `match[]` of series/labels/values). */
 export function scopeMatchers(matchers: readonly Matcher[], labelName: string, tenant: string): Matcher[] {
+  if (layerOff('query-injection')) return [...matchers]; // test-only fault injection (docs/security.md)
   return [...matchers, tenantMatcher(labelName, tenant)];
 }
 

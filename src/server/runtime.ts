@@ -19,6 +19,7 @@ import { createSelfMetricsRegistry } from '../observability/self-metrics.ts';
 import { createProber, probeApiRoutes } from '../probe/index.ts';
 import { startDecommissionWatcher } from '../tenancy/decommission.ts';
 import { openControlPlane } from '../tenancy/open.ts';
+import { withOrgScopingFault } from '../isolation/unscoped-store.ts';
 import { TenantPartitions } from '../tsdb/partitions.ts';
 import { createHttpServer } from './app.ts';
 import { healthRoutes, type Readiness } from './health.ts';
@@ -55,7 +56,7 @@ export async function startIrin(config: IrinConfig, options: StartOptions = {}):
 
   // Control plane (layer 3) and credentials (layer 1).
   const controlPlane = openControlPlane({ dataDir: config.data_dir });
-  const { store } = controlPlane;
+  const store = withOrgScopingFault(controlPlane.store); // unchanged outside test fault injection (docs/security.md)
   await store.ready();
   closers.push({ name: 'control plane', close: () => store.close() });
   const authenticator = createRequestAuthenticator(store, {

@@ -6,6 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { layerOff, SHARED_PARTITION_ID } from '../isolation/faults.ts';
 import { Tsdb, type TsdbOptions } from './db.ts';
 import { silentLogger, type TsdbLogger } from './logger.ts';
 
@@ -73,6 +74,7 @@ export class TenantPartitions {
   /** The tenant's TSDB, opened (WAL replayed) on first use. */
   async get(tenantId: string): Promise<Tsdb> {
     if (this.closed) throw new Error('storage partitions are closed');
+    if (layerOff('partitions')) tenantId = String(SHARED_PARTITION_ID); // test-only fault injection (docs/security.md)
     const existing = this.open.get(tenantId);
     if (existing) return existing;
     const dir = this.dirOf(tenantId);

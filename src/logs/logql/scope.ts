@@ -1,3 +1,4 @@
+import { layerOff } from '../../isolation/faults.ts';
 import type { Matcher } from '../../model/matchers.ts';
 import type { Expr, LogSelectorExpr, MetricExpr } from './ast.ts';
 
@@ -8,6 +9,7 @@ import type { Expr, LogSelectorExpr, MetricExpr } from './ast.ts';
  * nothing). The rewrite is on the syntax tree, never on query text.
  */
 export function injectTenantMatcher<E extends Expr>(expr: E, tenantLabel: string, tenant: string): E {
+  if (layerOff('query-injection')) return expr; // test-only fault injection (docs/security.md)
   const pin: Matcher = { name: tenantLabel, type: '=', value: tenant };
   const selector = (s: LogSelectorExpr): LogSelectorExpr => ({ ...s, matchers: [...s.matchers, pin] });
   const metric = (e: MetricExpr): MetricExpr => {
@@ -34,6 +36,7 @@ export function injectTenantMatchers(
   tenantLabel: string,
   tenant: string,
 ): Matcher[] {
+  if (layerOff('query-injection')) return [...matchers]; // test-only fault injection (docs/security.md)
   return [...matchers, { name: tenantLabel, type: '=', value: tenant }];
 }
 

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { layerOff, SHARED_PARTITION_ID } from '../../isolation/faults.ts';
 import { LocalTenantLogStore, type LogStoreOptions } from './tenant-store.ts';
 
 export interface LogPartitionsOptions {
@@ -38,6 +39,7 @@ export class LogPartitions {
   /** The tenant's store, opened on first use. */
   get(tenantId: number): Promise<LocalTenantLogStore> {
     if (this.closed) return Promise.reject(new Error('log partitions are closed'));
+    if (layerOff('partitions')) tenantId = SHARED_PARTITION_ID; // test-only fault injection (docs/security.md)
     let store = this.stores.get(tenantId);
     if (!store) {
       const onError = this.options.onError;
