@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { verifyLogin } from '../auth/login.ts';
+import { verifyPassword } from '../auth/password.ts';
 import { createSession, expireSession, switchSessionTenant } from '../auth/sessions.ts';
-import { confirmMfa, enrolMfa } from '../tenancy/services/users.ts';
+import { confirmMfa, enrolMfa, setUserPassword } from '../tenancy/services/users.ts';
 import type { Tenant, User } from '../tenancy/store.ts';
 import { authed, handler, type ConsoleContext } from './context.ts';
 import { body, clientAddr, ConsoleError, notFound, str } from './http.ts';
@@ -60,14 +61,14 @@ async function describeMe(ctx: ConsoleContext, s: ConsoleSession): Promise<MeRes
   };
 }
 
-/** The org a new session starts in: the first (by name) live org of the user, if any. */
-async function initialOrg(ctx: ConsoleContext, user: User): Promise<number | null> {
+/** The org a new session starts in: the preferred one if still a live membership, else the first by name. */
+async function initialOrg(ctx: ConsoleContext, user: User, preferred?: number): Promise<number | null> {
   const memberships = await ctx.store.listUserMemberships(user.id);
   const tenants = (await Promise.all(memberships.map((m) => ctx.store.getTenant(m.tenantId)))).filter(
     (t): t is Tenant => !!t && t.status !== 'decommissioned',
   );
   tenants.sort((a, b) => a.displayName.localeCompare(b.displayName));
-  return tenants[0]?.id ?? null;
+  return (tenants.find((t) => t.id === preferred) ?? tenants[0])?.id ?? null;
 }
 
 function ticketSignature(ctx: ConsoleContext, payload: string): string {
@@ -98,8 +99,9 @@ async function startSession(
   request: FastifyRequest,
   reply: Parameters<Parameters<typeof handler>[0]>[1],
   user: User,
+  preferredOrg?: number,
 ): Promise<MeResponse> {
-  const tenantId = await initialOrg(ctx, user);
+  const tenantId = await initialOrg(ctx, user, preferredOrg);
   const { token, expiresAt } = await createSession(ctx, {
     userId: user.id,
     tenantId,
@@ -205,6 +207,30 @@ export async function authRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
         session: { ...s.session, tenantId: tenant.id },
         org: { tenant, role: s.user.platformAdmin ? 'admin' : member.role },
       });
+    }),
+  );
+
+  /**
+   * Password change: the current password is checked (rate-limited like sign-in), the new one set
+   * through the users service, which ends every session of the user; this one is replaced by a new
+   * session so the user stays signed in here.
+   */
+  app.post(
+    '/api/console/account/password',
+    authed(ctx, async (request, s, reply) => {
+      const b = body(request);
+      const current = str(b, 'currentPassword');
+      const next = str(b, 'newPassword');
+      const addr = clientAddr(request);
+      const blocked = ctx.limiter.blockedFor(addr, s.user.email, ctx.now());
+      if (blocked > 0) throw throttled(blocked);
+      const creds = await ctx.store.getUserCredentials(s.user.id);
+      if (!creds || !(await verifyPassword(current, creds.passwordHash))) {
+        ctx.limiter.recordFailure(addr, s.user.email, ctx.now());
+        throw new ConsoleError(400, 'the current password is not right');
+      }
+      await setUserPassword(ctx.services(request, s), s.user.email, next);
+      return startSession(ctx, request, reply, s.user, s.org?.tenant.id);
     }),
   );
 

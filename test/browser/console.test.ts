@@ -251,6 +251,33 @@ describe('console in a browser', () => {
     await page.locator('.log-detail').getByText('postgresql').first().waitFor();
     await browser.screenshot('06-logs');
 
+    // Live tail (Loki's tail WebSocket, authenticated by the session cookie) with the same filter.
+    await page.getByRole('button', { name: /Live tail/ }).click();
+    await page.getByRole('heading', { name: /Live tail/ }).waitFor();
+    await page.waitForTimeout(500);
+    const pusher = await createCredential(stack.demo.services, 'push', 'acme', { name: 'tail-test' });
+    const marker = `deadlock seen live ${Date.now()}`;
+    const pushed = await fetch(`${stack.url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${pusher.token}` },
+      body: JSON.stringify({
+        streams: [
+          {
+            stream: { job: 'tail-test' },
+            values: [
+              [`${Date.now()}000000`, `ignored line`],
+              [`${Date.now()}000001`, marker],
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(pushed.status, 204);
+    await page.getByRole('list', { name: 'Log lines' }).getByText(marker).waitFor();
+    assert.equal(await page.getByRole('list', { name: 'Log lines' }).getByText('ignored line').count(), 0);
+    await browser.screenshot('06b-logs-live-tail');
+    await page.getByRole('button', { name: /Stop live tail/ }).click();
+
     await page.goto(url('/explore'));
     await page.locator('.cm-content').click();
     await page.keyboard.type('node_load');

@@ -1,8 +1,91 @@
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
+import { api } from '../api.ts';
 import { MfaEnrol, RecoveryCodes } from '../components/MfaEnrol.tsx';
-import { Badge, Button, Card, Notice, PageHeader } from '../components/ui.tsx';
+import { Badge, Button, Card, ErrorBox, Field, Notice, PageHeader } from '../components/ui.tsx';
+import type { Me } from '../types.ts';
 import { dateTime } from '../format.ts';
 import { useSession } from '../session.tsx';
+
+function ChangePassword() {
+  const { setMe } = useSession();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const [done, setDone] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError('');
+    setDone(false);
+    if (next !== repeat) {
+      setError('the new passwords differ');
+      return;
+    }
+    setBusy(true);
+    try {
+      // Changing the password ends every session; the answer is this browser's new one.
+      setMe(
+        await api.post<Me>('/api/console/account/password', { currentPassword: current, newPassword: next }),
+      );
+      setCurrent('');
+      setNext('');
+      setRepeat('');
+      setDone(true);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} className="narrow-form">
+      <Field label="Current password">
+        {(id) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field label="New password" hint="At least 12 characters. Other sessions are signed out.">
+        {(id) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field label="New password again">
+        {(id) => (
+          <input
+            id={id}
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+          />
+        )}
+      </Field>
+      {error ? <ErrorBox error={error} /> : null}
+      {done ? <Notice tone="ok">Password changed. Other sessions were signed out.</Notice> : null}
+      <Button type="submit" variant="primary" busy={busy}>
+        Change password
+      </Button>
+    </form>
+  );
+}
 
 export function AccountPage() {
   const { me, setMe } = useSession();

@@ -326,6 +326,39 @@ describe('console API', () => {
     assert.equal(typeof added.generatedPassword, 'string');
   });
 
+  test('changing the password checks the current one and replaces every session', async () => {
+    await seedUser(h, 'pw@acme.test', { orgs: [['acme', 'viewer']] });
+    const other = new Client(h);
+    await other.signIn('pw@acme.test');
+    const c = new Client(h);
+    await c.signIn('pw@acme.test');
+    const wrong = await c.call('POST', '/api/console/account/password', {
+      currentPassword: 'not the password',
+      newPassword: 'a brand new password',
+    });
+    assert.equal(wrong.statusCode, 400);
+    const short = await c.call('POST', '/api/console/account/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'short',
+    });
+    assert.equal(short.statusCode, 400);
+    const oldCookie = c.cookie;
+    const ok = await c.call('POST', '/api/console/account/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'a brand new password',
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.notEqual(c.cookie, oldCookie);
+    assert.equal(c.json(ok).currentOrg.slug, 'acme');
+    assert.equal((await c.call('GET', '/api/console/me')).statusCode, 200);
+    assert.equal((await other.call('GET', '/api/console/me')).statusCode, 401, 'other sessions end');
+    const again = await new Client(h).call('POST', '/api/console/sign-in', {
+      email: 'pw@acme.test',
+      password: 'a brand new password',
+    });
+    assert.equal(again.statusCode, 200);
+  });
+
   test('security headers on API responses and the app page', async () => {
     const api = await h.app.inject({ method: 'GET', url: '/api/console/me' });
     assert.equal(api.statusCode, 401);
