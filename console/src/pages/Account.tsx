@@ -108,6 +108,9 @@ export function AccountPage() {
           <dd>{dateTime(me.expiresAt)}</dd>
         </dl>
       </Card>
+      <Card title="Password">
+        <ChangePassword />
+      </Card>
       <Card
         title="Two-factor authentication"
         actions={me.user.mfaEnabled || codes ? <Badge tone="ok">on</Badge> : <Badge tone="warn">off</Badge>}
