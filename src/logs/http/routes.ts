@@ -10,7 +10,7 @@ import snappy from 'snappy';
 import { snappyDeclaredLength } from '../../edge/snappy-block.ts';
 import { isValidLabelName } from '../../model/labels.ts';
 import type { Matcher } from '../../model/matchers.ts';
-import type { Expr } from '../logql/ast.ts';
+import { longestRangeMs, type Expr } from '../logql/ast.ts';
 import { DEFAULT_ENGINE_LIMITS, LogQLEngine, LogQLEvalError, type EngineLimits } from '../logql/engine.ts';
 import { formatExpr } from '../logql/format.ts';
 import { LogQLParseError, parseLogQL, parseStreamSelector } from '../logql/parser.ts';
@@ -323,12 +323,20 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
   const scoped = <E extends Expr>(principal: ReadPrincipal, expr: E): E =>
     injectTenantMatcher(expr, tenantLabel, principal.tenantSlug);
 
-  const checkRange = (principal: ReadPrincipal, startMs: number, endMs: number): void => {
+  /** Both the span between start and end and the longest [range] of the query are held to maxQueryRangeMs. */
+  const checkRange = (principal: ReadPrincipal, expr: Expr, startMs: number, endMs: number): void => {
     const limit = principal.limits.maxQueryRangeMs;
     if (endMs - startMs > limit) {
       throw new HttpError(
         400,
         `the query time range exceeds the limit (query length: ${formatDurationMs(endMs - startMs)}, limit maxQueryRangeMs=${formatDurationMs(limit)})`,
+      );
+    }
+    const reach = longestRangeMs(expr);
+    if (reach > limit) {
+      throw new HttpError(
+        400,
+        `the query's range selector reaches back ${formatDurationMs(reach)}, more than the limit maxQueryRangeMs=${formatDurationMs(limit)}`,
       );
     }
   };
@@ -415,6 +423,7 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
       }
       const timeText = params.get('time');
       const t = timeText !== undefined ? parseLokiTime('time', timeText).ms : now();
+      checkRange(principal, expr, t, t);
       const store = await storeFor(principal.tenantId);
       const engine = new LogQLEngine(store.querier(), engineLimits(principal), signal);
       const result = await engine.evalInstant(scoped(principal, expr), t);
@@ -424,7 +433,7 @@ export async function lokiApiRoutes(app: FastifyInstance, deps: LokiApiDeps): Pr
     getPost('/loki/api/v1/query_range', 'query_range', {}, async ({ principal, params, signal }) => {
       const expr = parseLogQL(params.raw('query') ?? '');
       const { start, end } = timeRange(params, now(), 3600_000);
-      checkRange(principal, start.ms, end.ms);
+      checkRange(principal, expr, start.ms, end.ms);
       const store = await storeFor(principal.tenantId);
       const engine = new LogQLEngine(store.querier(), engineLimits(principal), signal);
       if (expr.kind === 'logSelector') {

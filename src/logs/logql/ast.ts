@@ -217,3 +217,20 @@ export type Expr = LogSelectorExpr | MetricExpr;
 export function isLogSelector(e: Expr): e is LogSelectorExpr {
   return e.kind === 'logSelector';
 }
+
+/** The longest `[range]` plus `offset` any range aggregation of the query reaches back. */
+export function longestRangeMs(e: Expr): number {
+  switch (e.kind) {
+    case 'logSelector':
+    case 'literal':
+    case 'vector':
+      return 0;
+    case 'rangeAgg':
+      return e.range.rangeMs + e.range.offsetMs;
+    case 'vectorAgg':
+    case 'labelReplace':
+      return longestRangeMs(e.expr);
+    case 'binary':
+      return Math.max(longestRangeMs(e.left), longestRangeMs(e.right));
+  }
+}

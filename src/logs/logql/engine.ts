@@ -1,9 +1,11 @@
 import type { Label, Labels } from '../../model/labels.ts';
 import type { Matcher } from '../../model/matchers.ts';
+import { formatStreamLabels } from '../store/streams.ts';
 import type { Block, BlockSource, LogQuerier } from '../store/types.ts';
 import type {
   BinaryExpr,
   Grouping,
+  LabelFilterExpr,
   LabelReplaceExpr,
   LogSelectorExpr,
   MetricExpr,
@@ -111,14 +113,10 @@ function emptyStats(): QueryStats {
   };
 }
 
-function labelsText(labels: Labels): string {
-  return `{${labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', ')}}`;
-}
-
 function pipelineError(lbs: LabelsBuilder): LogQLEvalError {
   const kind = lbs.error;
   return new LogQLEvalError(
-    `pipeline error: '${kind}' for series ${labelsText(lbs.labels())}. ` +
+    `pipeline error: '${kind}' for series ${formatStreamLabels(lbs.labels())}. ` +
       `Skip such lines with a label filter, e.g. | __error__!="${kind}", or every error with | __error__="" ` +
       `(after unwrap too: | unwrap latency | __error__="")`,
   );
@@ -380,18 +378,23 @@ export class LogQLEngine {
     const last = steps[steps.length - 1]!;
     const fromMs = first - range.offsetMs - range.rangeMs; // exclusive
     const toMs = last - range.offsetMs; // inclusive
-    const pipeline = compilePipeline(range.selector.pipeline);
+    const pipeline = compilePipeline(range.selector.pipeline, labelHints(e, grouping));
     const unwrap = range.unwrap;
     const postFilters = unwrap ? unwrap.postFilters.map(compileLabelFilter) : [];
     const convert = unwrap ? unwrapConverter(unwrap.conversion) : undefined;
     const bytesOp = e.op === 'bytes_over_time' || e.op === 'bytes_rate';
     const groupKey = grouping ? groupingFn(grouping) : undefined;
     const series = new Map<string, SampleSeries>();
+    // count/rate/bytes only need per-window totals: every sample is added to the windows that
+    // contain it through difference arrays, without keeping or sorting samples.
+    const linear = !unwrap && (e.op === 'count_over_time' || e.op === 'rate' || bytesOp);
+    const windows = linear ? new WindowSums(steps, range.offsetMs, range.rangeMs) : undefined;
+    const sums = new Map<string, WindowSeries>();
     let anySample = false;
 
     for (const stream of this.querier.streams(range.selector.matchers, Math.floor(fromMs) + 1, toMs)) {
       const base = new BaseLabels(stream.labels);
-      const state = newEntryState(base);
+      const state = newEntryState(base, pipeline.only);
       const sources = this.querier.blocks(stream.id, Math.floor(fromMs) + 1, toMs);
       const fetch = new Prefetch(sources, PREFETCH_DEPTH);
       for (let si = 0; si < sources.length; si++) {
@@ -454,13 +457,22 @@ export class LogQLEngine {
             key = g.key;
             labels = g.labels;
           } else key = lbs.key();
-          let s = series.get(key);
-          if (!s) {
-            series.set(key, (s = { labels: labels ?? lbs.labels(), t: [], v: [] }));
-            this.checkSeriesCount(series.size);
+          if (windows) {
+            let w = sums.get(key);
+            if (!w) {
+              sums.set(key, (w = windows.series(labels ?? lbs.labels())));
+              this.checkSeriesCount(sums.size);
+            }
+            windows.add(w, tk, value);
+          } else {
+            let s = series.get(key);
+            if (!s) {
+              series.set(key, (s = { labels: labels ?? lbs.labels(), t: [], v: [] }));
+              this.checkSeriesCount(series.size);
+            }
+            s.t.push(tk);
+            s.v.push(value);
           }
-          s.t.push(tk);
-          s.v.push(value);
           if (++this.samples > this.limits.maxSamples) {
             throw new LogQLEvalError(
               `the query would process more than ${this.limits.maxSamples} samples (maxQuerySamples); narrow the time range or the stream selector`,
@@ -473,13 +485,34 @@ export class LogQLEngine {
     if (e.op === 'absent_over_time')
       return [this.absent(e, steps, series.get(''), range.offsetMs, range.rangeMs, anySample)];
     const out: StepSeries[] = [];
+    if (windows) {
+      const seconds = range.rangeMs / 1000;
+      for (const [key, w] of sums) {
+        const { counts, totals } = windows.finish(w);
+        const values = new Float64Array(steps.length);
+        const present = new Uint8Array(steps.length);
+        for (let k = 0; k < steps.length; k++) {
+          if (counts[k]! <= 0) continue;
+          present[k] = 1;
+          values[k] =
+            e.op === 'count_over_time'
+              ? counts[k]!
+              : e.op === 'rate'
+                ? counts[k]! / seconds
+                : e.op === 'bytes_rate'
+                  ? totals[k]! / seconds
+                  : totals[k]!;
+        }
+        if (present.some((x) => x === 1)) out.push({ labels: w.labels, key, values, present });
+      }
+      return out;
+    }
     for (const [key, s] of series) {
       const values = new Float64Array(steps.length);
       const present = new Uint8Array(steps.length);
       const { t, v } = sortSamples(s);
       let lo = 0;
       let hi = 0;
-      const prefix = e.op === 'count_over_time' || e.op === 'rate' || bytesOp ? prefixSums(v) : undefined;
       for (let k = 0; k < steps.length; k++) {
         const b = steps[k]! - range.offsetMs;
         const a = b - range.rangeMs;
@@ -488,7 +521,7 @@ export class LogQLEngine {
         while (hi < t.length && t[hi]! <= b) hi++;
         if (hi === lo) continue;
         present[k] = 1;
-        values[k] = rangeValue(e, t, v, lo, hi, range.rangeMs, prefix, !!unwrap);
+        values[k] = rangeValue(e, t, v, lo, hi, range.rangeMs);
       }
       if (present.some((x) => x === 1)) out.push({ labels: s.labels, key, values, present });
     }
@@ -660,6 +693,91 @@ export class LogQLEngine {
   }
 }
 
+interface WindowSeries {
+  readonly labels: Labels;
+  /** Difference arrays over the steps: +v where a sample's windows start, -v after they end. */
+  readonly counts: Float64Array;
+  readonly totals: Float64Array;
+}
+
+/**
+ * Per-step window sums for evenly spaced steps: a sample at t belongs to the windows
+ * (step - offset - range, step - offset] of steps k with t + offset <= step_k < t + offset + range.
+ */
+class WindowSums {
+  private readonly first: number;
+  private readonly step: number;
+
+  constructor(
+    private readonly steps: Float64Array,
+    private readonly offsetMs: number,
+    private readonly rangeMs: number,
+  ) {
+    this.first = steps[0]!;
+    this.step = steps.length > 1 ? steps[1]! - steps[0]! : 1;
+  }
+
+  series(labels: Labels): WindowSeries {
+    const n = this.steps.length + 1;
+    return { labels, counts: new Float64Array(n), totals: new Float64Array(n) };
+  }
+
+  add(w: WindowSeries, t: number, value: number): void {
+    const n = this.steps.length;
+    const from = Math.max(0, Math.ceil((t + this.offsetMs - this.first) / this.step));
+    const to = Math.min(n - 1, Math.ceil((t + this.offsetMs + this.rangeMs - this.first) / this.step) - 1);
+    if (from > to) return;
+    w.counts[from]! += 1;
+    w.counts[to + 1]! -= 1;
+    w.totals[from]! += value;
+    w.totals[to + 1]! -= value;
+  }
+
+  finish(w: WindowSeries): { counts: Float64Array; totals: Float64Array } {
+    const n = this.steps.length;
+    const counts = new Float64Array(n);
+    const totals = new Float64Array(n);
+    let c = 0;
+    let s = 0;
+    for (let k = 0; k < n; k++) {
+      c += w.counts[k]!;
+      s += w.totals[k]!;
+      counts[k] = c;
+      totals[k] = s;
+    }
+    return { counts, totals };
+  }
+}
+
+/**
+ * The labels a metric query needs from its parsers, when that is knowable: with `by (…)` grouping
+ * and nothing but filters after the parsers, parsers need to extract only the grouping labels,
+ * the unwrapped label and the labels filters read (Loki's parser hints). Undefined means all.
+ */
+function labelHints(
+  e: RangeAggregationExpr,
+  grouping: Grouping | undefined,
+): ReadonlySet<string> | undefined {
+  if (!grouping || grouping.without) return undefined;
+  const needed = new Set(grouping.labels);
+  const addFilter = (f: LabelFilterExpr): void => {
+    if (f.kind === 'and' || f.kind === 'or') {
+      addFilter(f.left);
+      addFilter(f.right);
+    } else if (f.kind === 'matcher') needed.add(f.matcher.name);
+    else needed.add(f.name);
+  };
+  for (const stage of e.range.selector.pipeline) {
+    if (stage.kind === 'labelFilter') addFilter(stage.filter);
+    else if (stage.kind !== 'lineFilter' && stage.kind !== 'parser') return undefined;
+  }
+  if (e.range.unwrap) {
+    needed.add(e.range.unwrap.label);
+    for (const f of e.range.unwrap.postFilters) addFilter(f);
+  }
+  return needed;
+}
+
 /** Blocks loaded ahead of the one being scanned: enough to keep both cores busy decompressing. */
 const PREFETCH_DEPTH = 4;
 
@@ -731,12 +849,7 @@ function sortSamples(s: SampleSeries): { t: Float64Array; v: Float64Array } {
   return { t: Float64Array.from(idx, (i) => s.t[i]!), v: Float64Array.from(idx, (i) => s.v[i]!) };
 }
 
-function prefixSums(v: Float64Array): Float64Array {
-  const p = new Float64Array(v.length + 1);
-  for (let i = 0; i < v.length; i++) p[i + 1] = p[i]! + v[i]!;
-  return p;
-}
-
+/** A range function over the samples [lo, hi) of one window (the non-linear and unwrapped cases). */
 function rangeValue(
   e: RangeAggregationExpr,
   t: Float64Array,
@@ -744,12 +857,9 @@ function rangeValue(
   lo: number,
   hi: number,
   rangeMs: number,
-  prefix: Float64Array | undefined,
-  unwrapped: boolean,
 ): number {
   const seconds = rangeMs / 1000;
   const sum = (): number => {
-    if (prefix && !unwrapped) return prefix[hi]! - prefix[lo]!;
     let s = 0;
     for (let i = lo; i < hi; i++) s += v[i]!;
     return s;
@@ -758,7 +868,7 @@ function rangeValue(
     case 'count_over_time':
       return hi - lo;
     case 'rate':
-      return unwrapped ? sum() / seconds : (hi - lo) / seconds;
+      return sum() / seconds;
     case 'bytes_over_time':
     case 'sum_over_time':
       return sum();

@@ -34,6 +34,8 @@ export class LabelsBuilder {
   private readonly deleted = new Set<string>();
   error = '';
   errorDetails = '';
+  /** When set, parsers keep only these labels (the query needs no others; see labelHints). */
+  only: ReadonlySet<string> | undefined;
 
   reset(base: BaseLabels): void {
     this.base = base;
@@ -72,6 +74,12 @@ export class LabelsBuilder {
       return;
     }
     this.added.set(name, value);
+  }
+
+  /** A label a parser extracted: dropped when the query is known not to need it. */
+  setParsed(name: string, value: string): void {
+    if (this.only && !this.only.has(name)) return;
+    this.set(name, value);
   }
 
   delete(name: string): void {

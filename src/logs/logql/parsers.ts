@@ -35,7 +35,7 @@ function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilde
       continue;
     }
     if (name === '') continue;
-    lbs.set(extractedName(lbs, name), typeof v === 'string' ? v : String(v));
+    lbs.setParsed(extractedName(lbs, name), typeof v === 'string' ? v : String(v));
   }
 }
 
@@ -82,8 +82,12 @@ export function jsonExtractor(
         v = (v as Record<string | number, unknown>)[step];
       }
       const name = extractedName(lbs, label);
-      if (v === undefined || v === null) lbs.set(name, '');
-      else lbs.set(name, typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      if (v === undefined || v === null) lbs.setParsed(name, '');
+      else
+        lbs.setParsed(
+          name,
+          typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v),
+        );
     }
   };
 }
@@ -109,7 +113,7 @@ export function unpackLine(line: string, lbs: LabelsBuilder): string {
       continue;
     }
     const name = sanitizeLabelKey(key);
-    if (name !== '') lbs.set(extractedName(lbs, name), v);
+    if (name !== '') lbs.setParsed(extractedName(lbs, name), v);
   }
   return entry;
 }
@@ -234,18 +238,18 @@ export function logfmtParser(opts: {
     : undefined;
   return (line, lbs) => {
     const { pairs, error } = decodeLogfmt(line, opts.strict);
-    if (wanted) for (const label of wanted.values()) if (!lbs.baseHas(label)) lbs.set(label, '');
+    if (wanted) for (const label of wanted.values()) if (!lbs.baseHas(label)) lbs.setParsed(label, '');
     for (const p of pairs) {
       if (p.standalone && !opts.keepEmpty) continue;
       if (wanted) {
         const label = wanted.get(p.key);
         if (label === undefined) continue;
-        lbs.set(extractedName(lbs, label), p.value);
+        lbs.setParsed(extractedName(lbs, label), p.value);
         continue;
       }
       const name = sanitizeLabelKey(p.key);
       if (name === '') continue;
-      lbs.set(extractedName(lbs, name), p.value);
+      lbs.setParsed(extractedName(lbs, name), p.value);
     }
     if (error !== undefined) lbs.setError(LOGFMT_PARSER_ERR, error);
   };
@@ -258,8 +262,19 @@ export function logfmtParser(opts: {
  * next literal; a capture whose next literal is missing takes the rest of the line and matching
  * stops there. Returns [name, value] pairs of the named captures that matched.
  */
-export function compilePattern(pattern: string): (line: string) => [string, string][] | null {
-  const parts: PatternPart[] = splitPattern(pattern);
+export function compilePattern(
+  pattern: string,
+  only?: ReadonlySet<string>,
+): (line: string) => [string, string][] | null {
+  let parts: PatternPart[] = splitPattern(pattern);
+  if (only) {
+    // Nothing after the last capture the query needs has to be matched.
+    let last = -1;
+    parts.forEach((p, i) => {
+      if (p.kind === 'capture' && (only.has(p.name) || only.has(`${p.name}_extracted`))) last = i;
+    });
+    parts = parts.slice(0, last + 2);
+  }
   return (line) => {
     if (line === '' || parts.length === 0) return null;
     let pos = 0;

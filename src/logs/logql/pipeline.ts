@@ -43,6 +43,8 @@ export interface CompiledPipeline {
   process(e: EntryState): boolean;
   /** True if any stage can change labels (otherwise output labels are the stream's + metadata). */
   readonly changesLabels: boolean;
+  /** The parser hints it was compiled with. */
+  readonly only: ReadonlySet<string> | undefined;
 }
 
 // ------------------------------------------------------------------ block-level literal filters
@@ -193,7 +195,7 @@ export function compileLabelFilter(f: LabelFilterExpr): (lbs: LabelsBuilder) => 
   }
 }
 
-function stageFn(stage: Stage): StageFn {
+function stageFn(stage: Stage, only: ReadonlySet<string> | undefined): StageFn {
   switch (stage.kind) {
     case 'lineFilter': {
       const test = lineFilterFn(stage);
@@ -231,14 +233,14 @@ function stageFn(stage: Stage): StageFn {
             const m = re.exec(e.line);
             if (m?.groups) {
               for (const [name, value] of Object.entries(m.groups)) {
-                e.labels.set(e.labels.baseHas(name) ? `${name}_extracted` : name, value ?? '');
+                e.labels.setParsed(e.labels.baseHas(name) ? `${name}_extracted` : name, value ?? '');
               }
             }
             return true;
           };
         }
         case 'pattern': {
-          const match = compilePattern(stage.param ?? '');
+          const match = compilePattern(stage.param ?? '', only);
           return (e) => {
             const caps = match(e.line);
             if (caps)
@@ -350,7 +352,11 @@ function templateContext(e: EntryState) {
   };
 }
 
-export function compilePipeline(stages: readonly Stage[]): CompiledPipeline {
+/**
+ * Compiles a pipeline; `only` (parser hints) names the labels the caller needs, when it knows:
+ * parsers then skip every other label.
+ */
+export function compilePipeline(stages: readonly Stage[], only?: ReadonlySet<string>): CompiledPipeline {
   // Leading literal filters move to the block level.
   const masks: ((block: Block) => Uint8Array)[] = [];
   let k = 0;
@@ -361,9 +367,10 @@ export function compilePipeline(stages: readonly Stage[]): CompiledPipeline {
     if (!m) break;
     masks.push(m);
   }
-  const rest = stages.slice(k).map(stageFn);
+  const rest = stages.slice(k).map((s) => stageFn(s, only));
   const changesLabels = stages.slice(k).some((s) => s.kind !== 'lineFilter');
   return {
+    only,
     prefilter(block) {
       if (masks.length === 0) return null;
       const mark = masks[0]!(block);
@@ -387,8 +394,9 @@ export function applyMetadata(lbs: LabelsBuilder, meta: Labels | undefined): voi
   if (meta) for (const m of meta) lbs.set(m.name, m.value);
 }
 
-export function newEntryState(base: BaseLabels): EntryState {
+export function newEntryState(base: BaseLabels, only?: ReadonlySet<string>): EntryState {
   const labels = new LabelsBuilder();
+  labels.only = only;
   labels.reset(base);
   return { line: '', lineChanged: false, ms: 0, ns: 0, labels };
 }

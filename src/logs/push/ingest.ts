@@ -2,6 +2,7 @@ import type { PushPrincipal } from '../../auth/principal.ts';
 import { enforceLabels, type EnforcementPolicy } from '../../edge/enforce-labels.ts';
 import { TokenBucket } from '../../edge/rate-limit.ts';
 import { compareLabels, isValidLabelName, type Label } from '../../model/labels.ts';
+import { formatStreamLabels } from '../store/streams.ts';
 import type { AppendEntry, AppendStream, TenantLogStore } from '../store/types.ts';
 import type { DecodedStream } from './decode.ts';
 import { parseStreamLabels, StreamLabelsError } from './stream-selector.ts';
@@ -117,7 +118,7 @@ export class LogIngester {
         discard(verdict.reason, d.entries.length, verdict.message);
         continue;
       }
-      const text = `{${verdict.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', ')}}`;
+      const text = formatStreamLabels(verdict.labels);
       const entries: AppendEntry[] = [];
       // One message per reason and stream keeps a flood of bad entries readable.
       const perReason = new Map<LogRejectionReason, { count: number; first: string }>();

@@ -15,7 +15,7 @@ import {
 import { StreamHead, timeOrder } from './head.ts';
 import { Partition, parsePartitionFileName, partitionFileName, type ChunkRef } from './partition.ts';
 import { parseRecords, frameRecord, writeFileAtomic } from './record-file.ts';
-import { StreamRegistry, type FlushingBlock, type StreamState } from './streams.ts';
+import { formatStreamLabels, StreamRegistry, type FlushingBlock, type StreamState } from './streams.ts';
 import type {
   AppendEntry,
   AppendRequest,
@@ -302,7 +302,7 @@ export class LocalTenantLogStore implements TenantLogStore {
         if (this.active.size + admittedNew >= request.maxActiveStreams) {
           const first = g.entries[0]!;
           rejected.push({
-            stream: existing?.text ?? g.labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', '),
+            stream: existing?.text ?? formatStreamLabels(g.labels),
             reason: 'stream_limit',
             count: g.entries.length,
             firstMs: first.ms,

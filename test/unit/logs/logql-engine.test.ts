@@ -391,6 +391,20 @@ describe('LogQL metric queries', () => {
       'level=warn': [undefined, 1],
     });
     assert.deepEqual(await matrix('count(count_over_time({env="prod"}[1m]))'), { '': [3, 2] });
+    // Grouped over parsed labels with a filter on another parsed label (parsers extract only what is needed).
+    assert.deepEqual(
+      await matrix('sum by (method) (count_over_time({app="api"} | logfmt | status >= 400 [1m]))'),
+      {
+        'method=POST': [1, undefined],
+        'method=GET': [undefined, 1],
+      },
+    );
+    assert.deepEqual(
+      await matrix(
+        'sum by (status) (count_over_time({app="nginx"} | pattern "<ip> - - [<_>] \\"<method> <uri> <_>\\" <status> <_>" [1m]))',
+      ),
+      { 'status=200': [1, undefined], 'status=401': [1, undefined], 'status=404': [undefined, 1] },
+    );
   });
 
   it('unwrapped range aggregations with duration() and bytes() conversions', async () => {
