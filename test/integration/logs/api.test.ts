@@ -307,7 +307,9 @@ describe('queries', () => {
     });
     assert.equal(r.status, 400);
     assert.match(r.body, /maxQueryRangeMs/);
-    const reach = await get(h.app, 'read:acme', '/loki/api/v1/query', { query: 'count_over_time({job="metrics"}[40d])' });
+    const reach = await get(h.app, 'read:acme', '/loki/api/v1/query', {
+      query: 'count_over_time({job="metrics"}[40d])',
+    });
     assert.equal(reach.status, 400);
     assert.match(reach.body, /reaches back 40d, more than the limit maxQueryRangeMs=32d/);
   });
