@@ -180,7 +180,7 @@ const PROMQL_CONSTRUCTS: readonly { id: string; title: string; query: string; in
   { id: 'any-name', title: 'every metric name', query: '{__name__=~".+"}' },
   { id: 'or', title: '`or` with a selector on B', query: `${CANARY_SHARED_METRIC} or {$L="$B"}` },
   { id: 'unless', title: '`unless` subtracting A', query: '{__name__=~".+"} unless {$L="$A"}' },
-  { id: 'or-on', title: '`or on()` with a regex selector', query: '{$L="$A"} or on() {$L=~".+"}' },
+  { id: 'or-on', title: '`or on(canary)` with a regex selector', query: '{$L="$A"} or on(canary) {$L=~".+"}' },
   { id: 'label-replace-tenant', title: '`label_replace` rewriting the tenant label to A', query: 'label_replace({$L=~".+"}, "$L", "$A", "$L", ".*")' },
   { id: 'label-replace-copy', title: '`label_replace` copying the tenant into another label', query: 'label_replace({__name__=~".+"}, "stolen", "$1", "$L", "(.*)")' },
   { id: 'label-join', title: '`label_join` over the tenant label', query: 'label_join({$L=~".+"}, "stolen", ",", "$L", "__name__")' },
@@ -322,7 +322,8 @@ const promMetadataAttacks: Attack[] = [
     id: 'prom.exemplars-format',
     group: 'prometheus',
     title: 'query_exemplars and format_query with a regex tenant selector',
-    guards: INJ_PART,
+    guards: [],
+    otherGuards: ['no exemplars are stored; format_query only reformats the text it is given'],
     async run(ctx) {
       const q = `{${ctx.tenantLabel}=~".+"}`;
       return verdict([
@@ -708,7 +709,7 @@ const writeAttacks: Attack[] = [
     async run(ctx) {
       const name = ctx.unique('irin_canary_impersonation');
       const other = ctx.a.servers[1]!.name;
-      const res = await forgedPush(ctx, ctx.a.servers[0]!.token, name, { instance: other, job: 'x' });
+      const res = await forgedPush(ctx, ctx.a.servers[0]!.token, name, { [ctx.tenantLabel]: ctx.a.slug, instance: other, job: 'x' });
       const read = await promQuery(ctx, `{__name__="${name}"}`, 'instant');
       const wrong = (vectorOf(read) ?? []).find((s) => s.metric.instance === other);
       return verdict([{ what: `svr1 token sending instance=${other}`, res, breach: wrong ? `stored with instance=${other}` : undefined }]);
@@ -744,7 +745,7 @@ const writeAttacks: Attack[] = [
     async run(ctx) {
       const job = ctx.unique('irin_canary_impersonation_logs');
       const other = ctx.a.servers[1]!.name;
-      const res = await pushLogs(ctx.url, [auth(ctx.a.servers[0]!.token)], [logStream({ instance: other, job }, 'x')]);
+      const res = await pushLogs(ctx.url, [auth(ctx.a.servers[0]!.token)], [logStream({ [ctx.tenantLabel]: ctx.a.slug, instance: other, job }, 'x')]);
       const read = await lokiRange(ctx, `{job="${job}"}`);
       const streams = ((read.json as { data?: { result?: { stream?: Record<string, string> }[] } })?.data?.result ?? []);
       const wrong = streams.find((s) => s.stream?.instance === other);
@@ -823,9 +824,8 @@ const pathAttacks: Attack[] = [
   {
     id: 'paths.read-key',
     group: 'paths',
-    title: "path tricks with A's read key and a regex tenant selector",
+    title: "path tricks with A's read key and a regex tenant selector (a trick either 404s or reaches the scoped handler)",
     guards: INJ_PART,
-    otherGuards: ['unknown paths answer 404'],
     async run(ctx) {
       const probes: Probe[] = [];
       const q = `?${formEncode([['query', `{${ctx.tenantLabel}=~".+"}`], ['limit', '1000']])}`;
@@ -999,10 +999,11 @@ const consoleAttacks: Attack[] = [
     phase: 'write',
     async run(ctx) {
       const res = await consoleRequest(ctx, 'POST', '/api/console/org', { orgId: ctx.b.id });
-      const probes: Probe[] = [acceptedProbe("switch to B's org", res)];
       const cookie: Header = ['cookie', `irin_session=${ctx.console!.adminA.cookie}`];
-      probes.push(leakProbe(ctx, 'session query after the switch', await promQuery(ctx, CANARY_SHARED_METRIC, 'instant', [cookie])));
-      return verdict(probes);
+      return verdict([
+        acceptedProbe("switch to B's org", res),
+        leakProbe(ctx, 'a query with the session afterwards', await promQuery(ctx, CANARY_SHARED_METRIC, 'instant', [cookie])),
+      ]);
     },
   },
 ];

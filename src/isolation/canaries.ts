@@ -134,8 +134,8 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
     log(`created canary tenants ${created.join(', ')}`);
 
     const loki = await lokiMounted(options.url);
-    for (const t of [a, b]) await pushCanaryData(options.url, t, loki);
     const tenantLabel = options.tenantLabel ?? 'tenant';
+    for (const t of [a, b]) await pushCanaryData(options.url, t, tenantLabel, loki);
     for (const t of [a, b]) await waitUntilReadable(options.url, t, tenantLabel, loki);
     log(`pushed canary series${loki ? ' and log lines' : ''} for ${a.slug} and ${b.slug}`);
 
@@ -168,11 +168,13 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
 /**
  * The canary series of one tenant: its own metric and the shared one, 9 samples up to now, each
  * with a label name of its own (`only_<marker>`) so that label-name listings can leak it too.
+ * They carry their own tenant label as a well-configured agent does (the edge overwrites it
+ * anyway), so the canaries stay readable while the test suite switches label enforcement off.
  */
-export function canarySeries(t: CanaryTenant, now = Date.now()): WriteSeries[] {
+export function canarySeries(t: CanaryTenant, tenantLabel: string, now = Date.now()): WriteSeries[] {
   const samples = Array.from({ length: SAMPLES }, (_, i) => ({ t: now - (SAMPLES - 1 - i) * SAMPLE_STEP_MS, v: Number(t.value) }));
   return [t.metric, CANARY_SHARED_METRIC].map((name) => ({
-    labels: labelsFromRecord({ __name__: name, canary: t.marker, job: CANARY_JOB, [`only_${t.marker}`]: '1' }),
+    labels: labelsFromRecord({ __name__: name, [tenantLabel]: t.slug, canary: t.marker, job: CANARY_JOB, [`only_${t.marker}`]: '1' }),
     samples,
   }));
 }
@@ -220,8 +222,8 @@ export async function pushLogs(url: string, headers: readonly (readonly [string,
   });
 }
 
-async function pushCanaryData(url: string, t: CanaryTenant, loki: boolean): Promise<void> {
-  const res = await pushMetrics(url, t.servers[0]!.token, canarySeries(t), [], [
+async function pushCanaryData(url: string, t: CanaryTenant, tenantLabel: string, loki: boolean): Promise<void> {
+  const res = await pushMetrics(url, t.servers[0]!.token, canarySeries(t, tenantLabel), [], [
     { metricFamilyName: t.metric, type: 'gauge', help: `Irin isolation canary ${t.marker}` },
   ]);
   if (res.status !== 204 && res.status !== 200) throw new Error(`pushing ${t.slug}'s canary series answered ${res.status}: ${res.text.slice(0, 200)}`);
@@ -229,7 +231,7 @@ async function pushCanaryData(url: string, t: CanaryTenant, loki: boolean): Prom
   const now = Date.now();
   const logs = await pushLogs(url, [['authorization', basicAuth(t.servers[0]!.token.clientId, t.servers[0]!.token.secret)]], [
     {
-      labels: { job: CANARY_JOB, canary: t.marker },
+      labels: { [tenantLabel]: t.slug, job: CANARY_JOB, canary: t.marker },
       lines: [0, 1, 2].map((i) => ({ ms: now - (3 - i) * 1000, line: canaryLogLine(t, i) })),
     },
   ]);
