@@ -1,12 +1,11 @@
-import { rmSync } from 'node:fs';
-import { tempDir } from '../../support/irin.ts';
-import { composeIrin } from './compose.ts';
+import { startTestIrin } from '../../support/irin.ts';
 import { seedDemo, type Demo } from './seed.ts';
 
 /**
- * A running Irin with demo data for the browser tests. Until src/server/runtime.ts registers the
- * console, the parts are composed here (compose.ts); the switch to the real runtime is a matter
- * of replacing composeIrin with startTestIrin.
+ * The real Irin (src/server/runtime.ts, through test/support/irin.ts) on a free loopback port,
+ * with the prober on (allowed to reach the demo websites on 127.0.0.1) and demo data seeded
+ * through its public doors (seed.ts). Limits are raised so an hour of history goes in at once,
+ * and retention covers the 30-day uptime calendar.
  */
 export interface Stack {
   readonly url: string;
@@ -16,26 +15,24 @@ export interface Stack {
 }
 
 export async function startStack(options: { port?: number; live?: boolean } = {}): Promise<Stack> {
-  const dataDir = tempDir('irin-browser-');
-  const irin = await composeIrin(dataDir, {
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    limits: {
-      retentionMs: 100 * 86_400_000,
-      ingestionBurst: 2_000_000,
-      ingestionRate: 200_000,
-      serverIngestionBurst: 1_000_000,
-      serverIngestionRate: 100_000,
-    },
+  const irin = await startTestIrin({
+    ...(options.port !== undefined ? { 'server.port': options.port } : {}),
+    'probe.enabled': true,
+    'probe.allow_cidrs': ['127.0.0.0/8'],
+    'limits.retention': '100d',
+    'limits.ingestion_rate': 200_000,
+    'limits.ingestion_burst': 2_000_000,
+    'limits.server_ingestion_rate': 100_000,
+    'limits.server_ingestion_burst': 1_000_000,
   });
-  const demo = await seedDemo(irin.url, dataDir, { live: options.live ?? true });
+  const demo = await seedDemo(irin.url, irin.dataDir, { live: options.live ?? true });
   return {
     url: irin.url,
-    dataDir,
+    dataDir: irin.dataDir,
     demo,
     async stop() {
       await demo.close();
-      await irin.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await irin.stop();
     },
   };
 }
