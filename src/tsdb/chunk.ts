@@ -436,7 +436,7 @@ export function encodePacked(
   let g = 1;
   if (e >= 0) {
     g = 0;
-    for (let i = 1; i < n; i++) g = gcd(g, Math.abs(scratchM[i]! - scratchM[i - 1]!));
+    for (let i = 1; i < n && g !== 1; i++) g = gcd(g, Math.abs(scratchM[i]! - scratchM[i - 1]!));
     if (g === 0) g = 1;
     let prevD = 0;
     for (let i = 1; i < n; i++) {

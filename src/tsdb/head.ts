@@ -43,14 +43,33 @@ import { postingsForMatchers, type IndexReader, type Postings } from './postings
 import { SampleBuffer, StringInterner, compareLabelSets } from './series-util.ts';
 import type { SeriesData } from './types.ts';
 
-/** Per-slot float64 columns: the XOR appender's slots, then the open chunk's window end. */
+/**
+ * Per-series state is one 64-byte row (a cache line) in a shared buffer, seen through a
+ * Float64Array and an Int32Array: float64 slots 0..3 (the XOR appender's, then the open chunk's
+ * window end), int32 slots from byte 32 (the XOR appender's, the open chunk record's offset,
+ * the WAL ref).
+ */
+const ROW_BYTES = 64;
+const F_STRIDE = ROW_BYTES / 8;
+const I_STRIDE = ROW_BYTES / 4;
+const I_BASE = 32 / 4;
 const F_WINDOW_END = XS_F64_SLOTS;
 const F_SLOTS = XS_F64_SLOTS + 1;
 /** Float64 values in a HeadSeriesState. */
 export const SERIES_STATE_F64_SLOTS = F_SLOTS;
-/** Per-slot int32 columns: the XOR appender's slots, then the open chunk record's offset. */
 const I_OPEN_START = XS_I32_SLOTS;
-const I_SLOTS = XS_I32_SLOTS + 1;
+const I_REF = XS_I32_SLOTS + 1;
+const I_SLOTS = XS_I32_SLOTS + 2;
+if (F_SLOTS * 8 > 32 || I_BASE * 4 + I_SLOTS * 4 > ROW_BYTES)
+  throw new Error('head state row layout overflow');
+
+function fbase(slot: number): number {
+  return slot * F_STRIDE;
+}
+
+function ibase(slot: number): number {
+  return slot * I_STRIDE + I_BASE;
+}
 
 /** Closed chunk record header: u32 payload length, u32 (maxt - mint). */
 const REC_HEADER = 8;
@@ -110,9 +129,9 @@ export class Head implements IndexReader {
   private slotLabels: (Labels | undefined)[] = [];
   private slotHashes = new Int32Array(1024);
   private bufs: (Uint8Array | undefined)[] = [];
-  private refs = new Int32Array(1024);
-  private sf = new Float64Array(1024 * F_SLOTS);
-  private si = new Int32Array(1024 * I_SLOTS);
+  private rows = new ArrayBuffer(1024 * ROW_BYTES);
+  private sf = new Float64Array(this.rows);
+  private si = new Int32Array(this.rows);
   private capacity = 1024;
   private slotsUsed = 0;
   private freeSlots: number[] = [];
@@ -155,16 +174,16 @@ export class Head implements IndexReader {
   }
 
   refOf(slot: number): number {
-    return this.refs[slot]!;
+    return this.si[ibase(slot) + I_REF]!;
   }
 
   lastTime(slot: number): number {
-    return this.sf[slot * F_SLOTS + XS_LAST_T]!;
+    return this.sf[fbase(slot) + XS_LAST_T]!;
   }
 
   /** True when the series' newest sample has exactly these value bits. */
   lastValueIs(slot: number, hi: number, lo: number): boolean {
-    const ib = slot * I_SLOTS;
+    const ib = ibase(slot);
     return this.si[ib + XV_PREV_HI] === hi && this.si[ib + XV_PREV_LO] === lo;
   }
 
@@ -181,11 +200,11 @@ export class Head implements IndexReader {
     this.slotLabels[slot] = interned;
     this.slotHashes[slot] = hash;
     this.bufs[slot] = undefined;
-    this.refs[slot] = r;
-    const fb = slot * F_SLOTS;
-    const ib = slot * I_SLOTS;
+    const fb = fbase(slot);
+    const ib = ibase(slot);
     this.sf.fill(0, fb, fb + F_SLOTS);
     this.si.fill(0, ib, ib + I_SLOTS);
+    this.si[ib + I_REF] = r;
     this.sf[fb + XS_LAST_T] = -Infinity;
     this.si[ib + XV_LEAD] = -1;
     if (!this.byHash.has(hash)) this.byHash.set(hash, slot);
@@ -230,22 +249,18 @@ export class Head implements IndexReader {
     const hashes = new Int32Array(cap);
     hashes.set(this.slotHashes);
     this.slotHashes = hashes;
-    const refs = new Int32Array(cap);
-    refs.set(this.refs);
-    const sf = new Float64Array(cap * F_SLOTS);
-    sf.set(this.sf);
-    const si = new Int32Array(cap * I_SLOTS);
-    si.set(this.si);
-    this.refs = refs;
-    this.sf = sf;
-    this.si = si;
+    const rows = new ArrayBuffer(cap * ROW_BYTES);
+    new Uint8Array(rows).set(new Uint8Array(this.rows));
+    this.rows = rows;
+    this.sf = new Float64Array(rows);
+    this.si = new Int32Array(rows);
     this.capacity = cap;
   }
 
   /** Enables ref → slot lookups for the WAL replay. */
   beginReplay(): void {
     this.refSlots = new Int32Array(Math.max(1024, this.nextRef * 2));
-    for (let s = 0; s < this.slotsUsed; s++) if (this.slotLabels[s]) this.mapRef(this.refs[s]!, s);
+    for (let s = 0; s < this.slotsUsed; s++) if (this.slotLabels[s]) this.mapRef(this.refOf(s), s);
   }
 
   /** Slot of a WAL ref during replay, or -1. */
@@ -304,8 +319,8 @@ export class Head implements IndexReader {
 
   /** Appends a sample newer than the series' newest one (the caller checked). */
   append(slot: number, t: number, hi: number, lo: number): void {
-    const fb = slot * F_SLOTS;
-    const ib = slot * I_SLOTS;
+    const fb = fbase(slot);
+    const ib = ibase(slot);
     const sf = this.sf;
     const si = this.si;
     let count = si[ib + XS_COUNT]!;
@@ -341,15 +356,15 @@ export class Head implements IndexReader {
   }
 
   private usedBytes(slot: number): number {
-    const ib = slot * I_SLOTS;
+    const ib = ibase(slot);
     if (this.si[ib + XS_COUNT] === 0) return this.si[ib + I_OPEN_START]!;
     return (this.si[ib + XS_BITPOS]! + 7) >>> 3;
   }
 
   /** Closes the open chunk: re-encodes it packed when smaller and fills in its record header. */
   private closeChunk(slot: number): void {
-    const fb = slot * F_SLOTS;
-    const ib = slot * I_SLOTS;
+    const fb = fbase(slot);
+    const ib = ibase(slot);
     const buf = this.bufs[slot]!;
     const openStart = this.si[ib + I_OPEN_START]!;
     const payloadStart = openStart + REC_HEADER;
@@ -386,7 +401,7 @@ export class Head implements IndexReader {
     for (let slot = from; slot < from + n && slot < this.slotsUsed; slot++) {
       const old = this.bufs[slot];
       if (!old || !this.slotLabels[slot]) continue;
-      const ib = slot * I_SLOTS;
+      const ib = ibase(slot);
       const openStart = this.si[ib + I_OPEN_START]!;
       const parts: Uint8Array[] = [];
       let shrink = 0;
@@ -463,8 +478,8 @@ export class Head implements IndexReader {
   ): void {
     const buf = this.bufs[slot];
     if (!buf) return;
-    const ib = slot * I_SLOTS;
-    const fb = slot * F_SLOTS;
+    const ib = ibase(slot);
+    const fb = fbase(slot);
     const openStart = this.si[ib + I_OPEN_START]!;
     let p = 0;
     while (p < openStart) {
@@ -540,8 +555,8 @@ export class Head implements IndexReader {
   insert(slot: number, t: number, value: number, hi: number, lo: number): InsertOutcome {
     const bd = this.blockDurationMs;
     const window = Math.floor(t / bd);
-    const fb = slot * F_SLOTS;
-    const ib = slot * I_SLOTS;
+    const fb = fbase(slot);
+    const ib = ibase(slot);
     // find the target chunk: the last chunk of t's window starting at or before t, else the
     // first chunk of that window
     type Target = { off: number; len: number; count: number; recStart: number; open: boolean };
@@ -624,7 +639,7 @@ export class Head implements IndexReader {
 
   /** Replaces buf[from, to) of the closed-record region with `rec`, shifting the open chunk. */
   private spliceRecords(slot: number, from: number, to: number, rec: Uint8Array): void {
-    const ib = slot * I_SLOTS;
+    const ib = ibase(slot);
     const old = this.bufs[slot]!;
     const used = this.usedBytes(slot);
     const shift = rec.length - (to - from);
@@ -648,8 +663,8 @@ export class Head implements IndexReader {
     const out: HeadCutSeries[] = [];
     for (let slot = 0; slot < this.slotsUsed; slot++) {
       if (!this.slotLabels[slot]) continue;
-      const ib = slot * I_SLOTS;
-      if (this.si[ib + XS_COUNT]! > 0 && this.sf[slot * F_SLOTS + XS_MINT]! < cutTime) this.closeChunk(slot);
+      const ib = ibase(slot);
+      if (this.si[ib + XS_COUNT]! > 0 && this.sf[fbase(slot) + XS_MINT]! < cutTime) this.closeChunk(slot);
       const end = this.closedEndBefore(slot, cutTime);
       if (end > 0) out.push({ labels: this.slotLabels[slot]!, buf: this.bufs[slot]!, end });
     }
@@ -660,7 +675,7 @@ export class Head implements IndexReader {
   private closedEndBefore(slot: number, cutTime: number): number {
     const buf = this.bufs[slot];
     if (!buf) return 0;
-    const openStart = this.si[slot * I_SLOTS + I_OPEN_START]!;
+    const openStart = this.si[ibase(slot) + I_OPEN_START]!;
     let p = 0;
     while (p < openStart && chunkMinTime(buf, p + REC_HEADER) < cutTime) p += REC_HEADER + readU32(buf, p);
     return p;
@@ -675,7 +690,7 @@ export class Head implements IndexReader {
     let minTime = Infinity;
     for (let slot = 0; slot < this.slotsUsed; slot++) {
       if (!this.slotLabels[slot]) continue;
-      const ib = slot * I_SLOTS;
+      const ib = ibase(slot);
       const end = this.closedEndBefore(slot, cutTime);
       if (end > 0) {
         const old = this.bufs[slot]!;
@@ -743,8 +758,8 @@ export class Head implements IndexReader {
     for (let slot = 0; slot < this.slotsUsed; slot++) {
       const labels = this.slotLabels[slot];
       if (!labels) continue;
-      const ib = slot * I_SLOTS;
-      const fb = slot * F_SLOTS;
+      const ib = ibase(slot);
+      const fb = fbase(slot);
       const buf = this.bufs[slot] ?? new Uint8Array(0);
       const openStart = this.si[ib + I_OPEN_START]!;
       const count = this.si[ib + XS_COUNT]!;
@@ -756,7 +771,7 @@ export class Head implements IndexReader {
         i32[XS_BITPOS] = this.si[ib + XS_BITPOS]! - payloadStart * 8;
       }
       out.push({
-        ref: this.refs[slot]!,
+        ref: this.refOf(slot),
         labels,
         closed: buf.subarray(0, openStart),
         open,
@@ -770,8 +785,8 @@ export class Head implements IndexReader {
   /** Recreates a series from a checkpoint record. */
   restore(state: HeadSeriesState, hash: number): void {
     const slot = this.createSeries(state.labels, hash, state.ref);
-    const fb = slot * F_SLOTS;
-    const ib = slot * I_SLOTS;
+    const fb = fbase(slot);
+    const ib = ibase(slot);
     const closedLen = state.closed.length;
     const count = state.i32[XS_COUNT]!;
     const buf = new Uint8Array(closedLen + START_ROOM + state.open.length + XOR_MAX_SAMPLE_BYTES * 4);
