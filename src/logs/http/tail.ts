@@ -68,6 +68,7 @@ export async function runTail(
         ns: Uint32Array.of(e.ns),
         starts: Uint32Array.of(0, e.line.length),
         lines: e.line,
+        linesEnd: e.line.length,
         meta: null,
         sorted: true,
       });

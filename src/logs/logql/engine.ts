@@ -190,9 +190,9 @@ export class LogQLEngine {
       this.stats.compressedBytes += src.compressedBytes;
     } else {
       this.stats.headChunkLines += block.count;
-      this.stats.headChunkBytes += block.starts[block.count]! - block.starts[0]!;
+      this.stats.headChunkBytes += block.linesEnd;
     }
-    this.stats.bytesProcessed += block.starts[block.count]! - block.starts[0]!;
+    this.stats.bytesProcessed += block.linesEnd;
     this.stats.linesProcessed += block.count;
     return block;
   }
@@ -220,6 +220,7 @@ export class LogQLEngine {
         if (top.full && (backward ? src.maxMs < top.worstMs : src.minMs > top.worstMs)) break;
         const block = await this.load(fetch, si);
         const mask = pipeline.prefilter(block);
+        if (mask && mask.indexOf(1) < 0) continue;
         const order = blockOrder(block);
         const n = block.count;
         for (let j = 0; j < n; j++) {
@@ -400,6 +401,7 @@ export class LogQLEngine {
       for (let si = 0; si < sources.length; si++) {
         const block = await this.load(fetch, si);
         const mask = pipeline.prefilter(block);
+        if (mask && mask.indexOf(1) < 0) continue;
         const n = block.count;
         for (let i = 0; i < n; i++) {
           if (mask && !mask[i]) continue;
@@ -761,11 +763,18 @@ function labelHints(
   if (!grouping || grouping.without) return undefined;
   const needed = new Set(grouping.labels);
   const addFilter = (f: LabelFilterExpr): void => {
-    if (f.kind === 'and' || f.kind === 'or') {
-      addFilter(f.left);
-      addFilter(f.right);
-    } else if (f.kind === 'matcher') needed.add(f.matcher.name);
-    else needed.add(f.name);
+    switch (f.kind) {
+      case 'and':
+      case 'or':
+        addFilter(f.left);
+        addFilter(f.right);
+        return;
+      case 'matcher':
+        needed.add(f.matcher.name);
+        return;
+      default:
+        needed.add(f.name);
+    }
   };
   for (const stage of e.range.selector.pipeline) {
     if (stage.kind === 'labelFilter') addFilter(stage.filter);

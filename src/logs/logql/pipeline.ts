@@ -53,14 +53,17 @@ export interface CompiledPipeline {
 export function markContains(block: Block, needle: Buffer, out: Uint8Array): void {
   const n = block.count;
   if (n === 0) return;
-  const { starts } = block;
   if (needle.length === 0) {
     out.fill(1);
     return;
   }
-  const end = starts[n]!;
+  const end = block.linesEnd;
   const hay = block.lines.subarray(0, end);
-  let pos = starts[0]!;
+  // Most blocks do not hold a rare needle at all: find out before touching the line offsets
+  // (for chunks, that avoids decoding the timestamp and length columns).
+  let pos = hay.indexOf(needle);
+  if (pos < 0) return;
+  const { starts } = block;
   let k = 0;
   while (pos < end) {
     const at = hay.indexOf(needle, pos);

@@ -78,39 +78,90 @@ export function encodeChunkPayload(block: Block, order: Uint32Array | null): Buf
   return out;
 }
 
-export function decodeChunkPayload(streamId: number, buf: Buffer): Block {
-  const r = new ByteReader(buf);
-  const count = r.varint();
-  const ms = new Float64Array(count);
-  const ns = new Uint32Array(count);
-  let t = r.varint();
-  for (let i = 0; i < count; i++) {
-    t += r.varint();
-    ms[i] = t;
-    ns[i] = r.varint();
+/**
+ * A decoded chunk whose columns are parsed on first use: the lines region is the payload's last
+ * `lineBytes` bytes, so a line filter can search it (and usually skip the chunk) without decoding
+ * a single timestamp.
+ */
+class ChunkBlock implements Block {
+  readonly sorted = true;
+  readonly count: number;
+  readonly lines: Buffer;
+  readonly linesEnd: number;
+  private cols:
+    | { ms: Float64Array; ns: Uint32Array; starts: Uint32Array; meta: (Label[] | undefined)[] | null }
+    | undefined;
+
+  constructor(
+    readonly streamId: number,
+    private readonly payload: Buffer,
+    lineBytes: number,
+  ) {
+    const r = new ByteReader(payload);
+    this.count = r.varint();
+    if (lineBytes > payload.length)
+      throw new CorruptDataError(`chunk lines region (${lineBytes} bytes) is larger than the chunk`);
+    this.lines = payload.subarray(payload.length - lineBytes);
+    this.linesEnd = lineBytes;
   }
-  const starts = new Uint32Array(count + 1);
-  let off = 0;
-  for (let i = 0; i < count; i++) {
-    starts[i] = off;
-    off += r.varint();
-  }
-  starts[count] = off;
-  let meta: (Label[] | undefined)[] | null = null;
-  if (r.u8() === 1) {
-    meta = new Array<Label[] | undefined>(count);
+
+  private columns() {
+    if (this.cols) return this.cols;
+    const r = new ByteReader(this.payload);
+    const count = r.varint();
+    const ms = new Float64Array(count);
+    const ns = new Uint32Array(count);
+    let t = r.varint();
     for (let i = 0; i < count; i++) {
-      const pairs = r.varint();
-      if (pairs === 0) continue;
-      const m: Label[] = [];
-      for (let p = 0; p < pairs; p++) m.push({ name: r.string(), value: r.string() });
-      meta[i] = m;
+      t += r.varint();
+      ms[i] = t;
+      ns[i] = r.varint();
     }
+    const starts = new Uint32Array(count + 1);
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      starts[i] = off;
+      off += r.varint();
+    }
+    starts[count] = off;
+    let meta: (Label[] | undefined)[] | null = null;
+    if (r.u8() === 1) {
+      meta = new Array<Label[] | undefined>(count);
+      for (let i = 0; i < count; i++) {
+        const pairs = r.varint();
+        if (pairs === 0) continue;
+        const m: Label[] = [];
+        for (let p = 0; p < pairs; p++) m.push({ name: r.string(), value: r.string() });
+        meta[i] = m;
+      }
+    }
+    if (r.remaining !== off || off !== this.linesEnd) {
+      throw new CorruptDataError(`chunk lines region is ${r.remaining} bytes, its columns say ${off}`);
+    }
+    this.cols = { ms, ns, starts, meta };
+    return this.cols;
   }
-  if (r.remaining !== off) {
-    throw new CorruptDataError(`chunk lines region is ${r.remaining} bytes, expected ${off}`);
+
+  get ms(): Float64Array {
+    return this.columns().ms;
   }
-  return { streamId, count, ms, ns, starts, lines: buf.subarray(r.pos), meta, sorted: true };
+
+  get ns(): Uint32Array {
+    return this.columns().ns;
+  }
+
+  get starts(): Uint32Array {
+    return this.columns().starts;
+  }
+
+  get meta(): readonly (readonly Label[] | undefined)[] | null {
+    return this.columns().meta;
+  }
+}
+
+/** Decodes a chunk payload holding `lineBytes` bytes of lines (recorded in the chunk header). */
+export function decodeChunkPayload(streamId: number, buf: Buffer, lineBytes: number): Block {
+  return new ChunkBlock(streamId, buf, lineBytes);
 }
 
 const brotliCompress = promisify(zlib.brotliCompress);

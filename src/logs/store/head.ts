@@ -122,6 +122,7 @@ export class StreamHead {
       ns: this.ns.subarray(0, n),
       starts: this.starts.subarray(0, n + 1),
       lines: this.arena,
+      linesEnd: this.starts[n]!,
       meta: this.meta ? this.meta.slice(0, n) : null,
       sorted: this.sorted,
     };

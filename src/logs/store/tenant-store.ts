@@ -794,7 +794,7 @@ function toMeta(s: StreamState): StreamMeta {
 async function loadChunk(ref: ChunkRef): Promise<Block> {
   const compressed = await ref.partition.readPayload(ref);
   const raw = await decompressChunk(ref.codec, compressed, ref.rawBytes + ref.count * 12 + 64);
-  return decodeChunkPayload(ref.streamId, raw);
+  return decodeChunkPayload(ref.streamId, raw, ref.rawBytes);
 }
 
 function dirSize(dir: string): number {

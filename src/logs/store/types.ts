@@ -13,6 +13,8 @@ export interface Block {
   readonly ns: Uint32Array;
   readonly starts: Uint32Array;
   readonly lines: Buffer;
+  /** End of the last line in `lines` (= starts[count]; known without decoding the columns). */
+  readonly linesEnd: number;
   /** Structured metadata per entry; null when no entry of the block has any. */
   readonly meta: readonly (readonly Label[] | undefined)[] | null;
   /** False for head snapshots that received out-of-order entries: the reader must sort. */
