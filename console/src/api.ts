@@ -25,6 +25,22 @@ export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
 
+/**
+ * A 401 from a data API means the session ended, or that the org cannot be read right now
+ * (suspended): only the console API can tell, so ask it before sending the user to sign-in.
+ */
+let rechecking: Promise<void> | undefined;
+function recheckSession(): void {
+  rechecking ??= fetch('/api/console/me', { credentials: 'same-origin' })
+    .then((res) => {
+      if (res.status === 401) onUnauthorized();
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      rechecking = undefined;
+    });
+}
+
 async function readError(res: Response): Promise<string> {
   const text = await res.text();
   try {
@@ -101,7 +117,7 @@ async function prom<T>(path: string, params: Record<string, string>, signal?: Ab
     credentials: 'same-origin',
     ...(signal ? { signal } : {}),
   });
-  if (res.status === 401) onUnauthorized();
+  if (res.status === 401) recheckSession();
   const body = (await res.json().catch(() => null)) as PromEnvelope<T> | null;
   if (!res.ok || !body || body.status !== 'success') {
     throw new ApiError(res.status, body?.error ?? `query failed: ${res.status} ${res.statusText}`);
@@ -164,7 +180,7 @@ async function loki<T>(path: string, params: Record<string, string>, signal?: Ab
     headers: { accept: 'application/json' },
     ...(signal ? { signal } : {}),
   });
-  if (res.status === 401) onUnauthorized();
+  if (res.status === 401) recheckSession();
   const text = await res.text();
   let body: { status?: string; data?: T; error?: string; message?: string } | null = null;
   try {

@@ -75,3 +75,8 @@ export function dateTime(at: string | number | null): string {
     second: '2-digit',
   });
 }
+
+export function date(at: string | number | null): string {
+  if (at === null) return '–';
+  return new Date(at).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}

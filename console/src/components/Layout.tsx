@@ -173,6 +173,14 @@ export function Layout({ children }: { children: ReactNode }) {
         </div>
       </nav>
       <main id="main" className="main" tabIndex={-1}>
+        {org && org.status !== 'active' ? (
+          <div className="alert alert-warn org-banner" role="status">
+            <strong>
+              {org.displayName} is {org.status}.
+            </strong>{' '}
+            Its data cannot be read or pushed until the provider resumes it.
+          </div>
+        ) : null}
         {children}
       </main>
     </div>

@@ -11,7 +11,7 @@ import {
   Spinner,
   StateBadge,
 } from '../../components/ui.tsx';
-import { dateTime } from '../../format.ts';
+import { date } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { TenantRow } from '../../types.ts';
 
@@ -260,7 +260,7 @@ export function AdminTenants() {
                         ? `${Object.keys(t.limitOverrides).length} overrides`
                         : 'defaults'}
                     </td>
-                    <td>{dateTime(t.createdAt)}</td>
+                    <td className="nowrap">{date(t.createdAt)}</td>
                     <td className="actions">
                       {t.status !== 'decommissioned' ? (
                         <>

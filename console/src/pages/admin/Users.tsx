@@ -12,7 +12,7 @@ import {
   PageHeader,
   Spinner,
 } from '../../components/ui.tsx';
-import { dateTime } from '../../format.ts';
+import { date } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { TenantRow } from '../../types.ts';
 
@@ -133,7 +133,7 @@ export function AdminUsers() {
                         <Badge tone={u.platformAdmin ? 'bad' : 'muted'}>off</Badge>
                       )}
                     </td>
-                    <td className="nowrap">{dateTime(u.createdAt)}</td>
+                    <td className="nowrap">{date(u.createdAt)}</td>
                     <td className="actions">
                       {u.mfaEnabled ? (
                         <Button size="sm" onClick={() => resetMfa(u)}>

@@ -13,7 +13,7 @@ import {
   Spinner,
   StateBadge,
 } from '../../components/ui.tsx';
-import { ago, dateTime } from '../../format.ts';
+import { ago, date } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import type { CredentialRow, GrafanaSettings } from '../../types.ts';
 
@@ -127,8 +127,8 @@ export function ApiKeysPage() {
                     <td>
                       <StateBadge state={k.state ?? 'active'} />
                     </td>
-                    <td>{dateTime(k.createdAt)}</td>
-                    <td>{k.expiresAt ? dateTime(k.expiresAt) : 'never'}</td>
+                    <td className="nowrap">{date(k.createdAt)}</td>
+                    <td className="nowrap">{k.expiresAt ? date(k.expiresAt) : 'never'}</td>
                     <td>{k.lastUsedAt ? ago(k.lastUsedAt) : 'never'}</td>
                     <td className="actions">
                       {k.state === 'active' ? (

@@ -13,7 +13,7 @@ import {
   PageHeader,
   Spinner,
 } from '../../components/ui.tsx';
-import { dateTime } from '../../format.ts';
+import { date } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import { useSession } from '../../session.tsx';
 import type { Member, Role } from '../../types.ts';
@@ -128,7 +128,7 @@ export function MembersPage() {
                       </select>
                     </td>
                     <td>{m.mfaEnabled ? <Badge tone="ok">on</Badge> : <Badge tone="muted">off</Badge>}</td>
-                    <td>{dateTime(m.since)}</td>
+                    <td className="nowrap">{date(m.since)}</td>
                     <td className="actions">
                       <Button size="sm" variant="danger" onClick={() => remove(m)}>
                         Remove

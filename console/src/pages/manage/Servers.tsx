@@ -12,7 +12,7 @@ import {
   Spinner,
   StateBadge,
 } from '../../components/ui.tsx';
-import { ago, dateTime } from '../../format.ts';
+import { ago, date, dateTime } from '../../format.ts';
 import { useAsync } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
 import type { CredentialRow, PushSettings, ServerRow } from '../../types.ts';
@@ -261,7 +261,7 @@ export function ManageServers() {
                         ? `${ago(s.lastSeenAt)}${s.lastSeenAddr ? ` from ${s.lastSeenAddr}` : ''}`
                         : 'never'}
                     </td>
-                    <td>{dateTime(s.createdAt)}</td>
+                    <td className="nowrap">{date(s.createdAt)}</td>
                     <td className="actions">
                       <Button size="sm" onClick={() => setSelected(s)}>
                         Tokens
