@@ -74,7 +74,7 @@ function closeTo(actual: number, expected: number, what: string): void {
 
 describe('console in a browser', () => {
   before(async () => {
-    await ensureConsoleBuilt();
+    ensureConsoleBuilt();
     stack = await startStack();
     browser = await launchBrowser();
     page = browser.page;

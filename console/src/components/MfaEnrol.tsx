@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import type { Me } from '../types.ts';
-import { Button, CopyField, ErrorBox, Field, Notice, Spinner } from './ui.tsx';
+import { Button, CopyButton, CopyField, ErrorBox, Field, Notice, Spinner } from './ui.tsx';
 
 interface Enrolment {
   otpauthUri: string;
@@ -63,10 +63,8 @@ export function MfaEnrol({ ticket, onDone }: { ticket?: string; onDone(codes: st
           alt="QR code to add Irin to an authenticator app"
           className="qr"
         />
-        <div className="qr-side">
-          <CopyField label="Or enter this key manually" value={enrolment.secret} />
-        </div>
       </div>
+      <CopyField label="Or enter this key manually" value={enrolment.secret} />
       <Field label="Code from the app">
         {(id) => (
           <input
@@ -106,10 +104,19 @@ export function RecoveryCodes({ codes, onContinue }: { codes: string[]; onContin
           </li>
         ))}
       </ul>
-      <CopyField label="All codes" value={codes.join('\n')} multiline />
-      <Button variant="primary" onClick={onContinue}>
-        I have saved them — continue
-      </Button>
+      <div className="form-actions recovery-actions">
+        <CopyButton text={codes.join('\n')} label="Copy all codes" />
+        <a
+          className="btn btn-default"
+          download="irin-recovery-codes.txt"
+          href={`data:text/plain;charset=utf-8,${encodeURIComponent(codes.join('\n') + '\n')}`}
+        >
+          Download
+        </a>
+        <Button variant="primary" onClick={onContinue}>
+          I have saved them — continue
+        </Button>
+      </div>
     </div>
   );
 }

@@ -175,6 +175,22 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
+/** A button that copies a text (falls back to telling the user to copy by hand). */
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [state, setState] = useState<'' | 'yes' | 'no'>('');
+  return (
+    <Button
+      onClick={async () => {
+        const ok = await copyText(text);
+        setState(ok ? 'yes' : 'no');
+        setTimeout(() => setState(''), 2000);
+      }}
+    >
+      {state === 'yes' ? 'Copied' : state === 'no' ? 'Copy failed: select and copy' : label}
+    </Button>
+  );
+}
+
 /** A read-only value with a copy button (secrets are shown once: the copy must be easy). */
 export function CopyField({
   label,

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,6 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 /** Chromium for the browser tests (Debian's /usr/bin/chromium), the console build, screenshots. */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CONSOLE = join(ROOT, 'console');
 export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,30 +22,12 @@ const ARGS = [
   '--disable-sync',
 ];
 
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((e) => newestMtime(join(path, e))));
-}
-
-/** Builds the console unless console/dist is newer than every source file. */
-export async function ensureConsoleBuilt(): Promise<void> {
-  const index = join(CONSOLE, 'dist', 'index.html');
-  let built = 0;
-  try {
-    built = statSync(index).mtimeMs;
-  } catch {
-    /* not built */
-  }
-  const sources = Math.max(
-    newestMtime(join(CONSOLE, 'src')),
-    newestMtime(join(CONSOLE, 'index.html')),
-    newestMtime(join(CONSOLE, 'vite.config.ts')),
-    newestMtime(join(CONSOLE, 'public')),
-  );
-  if (built > sources) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(CONSOLE, 'vite.config.ts'), logLevel: 'warn' });
+/** Builds the console when console/dist is missing or stale (the same script `npm test` runs first). */
+export function ensureConsoleBuilt(): void {
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.mjs')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error('building the console failed (node scripts/build-console.mjs)');
 }
 
 export interface Browser {
