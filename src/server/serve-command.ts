@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoBanner, seedDemo } from '../console/demo.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startIrin } from './runtime.ts';
 
@@ -8,7 +12,22 @@ interface ServeFlags {
   listenAddress?: string;
   port?: string;
   logLevel?: string;
+  demo?: boolean;
 }
+
+/**
+ * The demo's websites run on this machine, which the prober refuses by default, and it backfills
+ * a day of history in a few seconds, far above the default ingestion limits.
+ */
+const DEMO_OVERRIDES = {
+  'probe.allow_cidrs': ['127.0.0.0/8'],
+  'limits.ingestion_rate': 5_000_000,
+  'limits.ingestion_burst': 50_000_000,
+  'limits.server_ingestion_rate': 5_000_000,
+  'limits.server_ingestion_burst': 50_000_000,
+  'limits.log_ingestion_bytes_per_second': 500_000_000,
+  'limits.log_ingestion_burst_bytes': 500_000_000,
+};
 
 /** `irin serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully. */
 export function registerServeCommand(program: Command): void {
@@ -20,13 +39,20 @@ export function registerServeCommand(program: Command): void {
     .option('--listen-address <addr>', 'address to listen on (overrides server.listen_address)')
     .option('--port <port>', 'port to listen on (overrides server.port)')
     .option('--log-level <level>', 'log level (overrides log.level)')
+    .option(
+      '--demo',
+      'seed two demo tenants with simulated servers (metrics, logs) and locally served websites, in a fresh temporary data dir unless --data-dir is given',
+    )
     .action(async (flags: ServeFlags) => {
       let config;
+      const demoDataDir = flags.demo && !flags.dataDir ? mkdtempSync(join(tmpdir(), 'irin-demo-')) : undefined;
       try {
         config = loadConfig({
           file: flags.config,
           overrides: {
-            data_dir: flags.dataDir,
+            data_dir: flags.dataDir ?? demoDataDir,
+            // The demo's websites run on this machine, which the prober refuses by default.
+            ...(flags.demo ? DEMO_OVERRIDES : {}),
             'server.listen_address': flags.listenAddress,
             'server.port': flags.port === undefined ? undefined : Number(flags.port),
             'log.level': flags.logLevel,
@@ -40,6 +66,8 @@ export function registerServeCommand(program: Command): void {
         throw err;
       }
       const irin = await startIrin(config);
+      const demo = flags.demo ? await seedDemo(irin.url, config.data_dir) : undefined;
+      if (demo) process.stdout.write(`${demoBanner(irin.url, demo)}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -50,7 +78,12 @@ export function registerServeCommand(program: Command): void {
           process.exit(1);
         }, config.server.shutdown_timeout);
         force.unref();
-        irin.close().then(
+        (demo ? demo.close() : Promise.resolve())
+          .then(() => irin.close())
+          .then(() => {
+            if (demoDataDir) rmSync(demoDataDir, { recursive: true, force: true });
+          })
+          .then(
           () => process.exit(0),
           (err: unknown) => {
             irin.logger.error({ err }, 'error during shutdown');
