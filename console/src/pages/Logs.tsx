@@ -361,7 +361,7 @@ export function LogsPage() {
           <Card
             title={
               tailing
-                ? `Live tail · ${tailLines.length} lines`
+                ? `Live tail · ${tailLines.length} line${tailLines.length === 1 ? '' : 's'}`
                 : `Lines${lines.data ? ` · ${lines.data.length}${lines.data.length >= LINE_LIMIT ? '+' : ''}` : ''}`
             }
             actions={<span className="muted small">newest first</span>}

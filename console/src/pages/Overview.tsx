@@ -217,7 +217,7 @@ function ServerCard({
               <dt>Load 1/5/15</dt>
               <dd>
                 {h.load1 !== null
-                  ? `${num(h.load1)} / ${num(h.load5 ?? NaN)} / ${num(h.load15 ?? NaN)}`
+                  ? `${num(h.load1)} · ${num(h.load5 ?? NaN)} · ${num(h.load15 ?? NaN)}`
                   : '–'}
               </dd>
             </div>
