@@ -21,6 +21,26 @@ interface TenantDetails {
   limitNames: string[];
 }
 
+/** The configuration file's spelling of a limit (maxSeries → max_series, retentionMs → retention). */
+function configName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/_ms$/, '');
+}
+
+/** Time limits (milliseconds) as the largest whole unit, e.g. 1296000000 → 15d. */
+function limitValue(name: string, value: number | undefined): string {
+  if (value === undefined) return '';
+  if (!name.endsWith('Ms')) return String(value);
+  for (const [unit, ms] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (value > 0 && value % ms === 0) return `${value / ms}${unit}`;
+  }
+  return String(value);
+}
+
 function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void }) {
   const details = useAsync(
     (s) => api.get<TenantDetails>(`/api/console/platform/tenants/${tenant.id}`, s),
@@ -31,11 +51,12 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
   const [error, setError] = useState('');
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    const set: Record<string, number> = {};
+    const set: Record<string, string> = {};
     const unset: string[] = [];
     for (const [k, v] of Object.entries(edits)) {
+      // The server validates: whole numbers, or durations such as 30d for the time limits.
       if (v.trim() === '') unset.push(k);
-      else set[k] = Number(v);
+      else set[k] = v.trim();
     }
     setBusy(true);
     setError('');
@@ -56,7 +77,8 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
       ) : (
         <form onSubmit={save}>
           <p className="small muted">
-            Empty an override to fall back to the platform default. Durations are milliseconds, sizes bytes.
+            Empty an override to fall back to the platform default. Sizes are bytes; time limits take a
+            duration such as 30d or 90s.
           </p>
           <div className="table-wrap limits-table">
             <table className="table table-compact">
@@ -83,7 +105,7 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
                           aria-label={`Override for ${name}`}
                           className="mono small"
                           inputMode="numeric"
-                          value={edits[name] ?? (override !== undefined ? String(override) : '')}
+                          value={edits[name] ?? (override !== undefined ? limitValue(name, override) : '')}
                           placeholder="default"
                           onChange={(e) => setEdits((x) => ({ ...x, [name]: e.target.value }))}
                         />
