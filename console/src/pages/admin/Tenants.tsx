@@ -96,15 +96,14 @@ function LimitsEditor({ tenant, onClose }: { tenant: TenantRow; onClose(): void 
                   const override = details.data!.tenant.limitOverrides[name];
                   return (
                     <tr key={name}>
-                      <td className="mono small">{name}</td>
+                      <td className="mono small">{configName(name)}</td>
                       <td className="num mono small">
-                        {details.data!.effectiveLimits[name]?.toLocaleString()}
+                        {limitValue(name, details.data!.effectiveLimits[name])}
                       </td>
                       <td>
                         <input
-                          aria-label={`Override for ${name}`}
+                          aria-label={`Override for ${configName(name)}`}
                           className="mono small"
-                          inputMode="numeric"
                           value={edits[name] ?? (override !== undefined ? limitValue(name, override) : '')}
                           placeholder="default"
                           onChange={(e) => setEdits((x) => ({ ...x, [name]: e.target.value }))}
