@@ -14,46 +14,83 @@ import { openControlPlane } from '../src/tenancy/open.ts';
 import { createCredential } from '../src/tenancy/services/credentials.ts';
 import { SimulatedNode } from '../src/client/simulated-node.ts';
 import { PreEncodedSeries } from './support/fast-write-request.ts';
-import { blockStats, dirBytes, fmt, processMemory, quantile, stopProcess } from './support/processes.ts';
-import { feed, INTERVAL_MS, PROMETHEUS, provision, report, startIrin, startPrometheus, tempDataDir, type RunResult } from './support/targets.ts';
+import { blockStats, dirBytes, fmt, processMemory, quantile } from './support/processes.ts';
+import {
+  feed,
+  INTERVAL_MS,
+  PROMETHEUS,
+  provision,
+  report,
+  startIrin,
+  startPrometheus,
+  stopServer,
+  tempDataDir,
+  type RunResult,
+} from './support/targets.ts';
 import { buildFleet, type FleetServer } from './support/workload.ts';
 
 const HOURS = Number(process.env.BENCH_HOURS ?? 6);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
 const RESTART_SAMPLES = Number(process.env.BENCH_RESTART_SAMPLES ?? 5_000_000);
 
-
-async function benchIrin(fleet: FleetServer[], start: number, scrapes: number): Promise<{ result: RunResult; bytesPerSample: number; memory: { rss: number; peakRss: number }; series: number }> {
+async function benchIrin(
+  fleet: FleetServer[],
+  start: number,
+  scrapes: number,
+): Promise<{
+  result: RunResult;
+  bytesPerSample: number;
+  memory: { rss: number; peakRss: number };
+  series: number;
+}> {
   const dataDir = tempDataDir('irin-bench-');
   try {
     const headers = await provision(dataDir, fleet);
     const irin = await startIrin(dataDir);
     const result = await feed(
-      { name: 'irin', url: `${irin.url}/api/v1/write`, pid: irin.child.pid!, headersFor: (s) => headers.get(s.instance)! },
+      {
+        name: 'irin',
+        url: `${irin.url}/api/v1/write`,
+        pid: irin.child.pid!,
+        headersFor: (s) => headers.get(s.instance)!,
+      },
       fleet,
       start,
       scrapes,
     );
     const memory = processMemory(irin.child.pid!);
-    await stopProcess(irin.child, 'SIGTERM');
+    await stopServer(irin);
     const blocks = blockStats(join(dataDir, 'tenants'));
     const bytesPerSample = blocks.samples > 0 ? blocks.bytes / blocks.samples : NaN;
-    console.log(`  (irin blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB; data dir ${fmt(dirBytes(dataDir) / 1e6, 1)} MB)`);
+    console.log(
+      `  (irin blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB; data dir ${fmt(dirBytes(dataDir) / 1e6, 1)} MB)`,
+    );
     return { result, bytesPerSample, memory, series: fleet.reduce((n, s) => n + s.encoded.length, 0) };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function benchPrometheus(fleet: FleetServer[], start: number, scrapes: number): Promise<{ result: RunResult; bytesPerSample: number; memory: { rss: number; peakRss: number } }> {
+async function benchPrometheus(
+  fleet: FleetServer[],
+  start: number,
+  scrapes: number,
+): Promise<{ result: RunResult; bytesPerSample: number; memory: { rss: number; peakRss: number } }> {
   const dataDir = tempDataDir('prom-bench-');
   try {
-    const { url, child } = await startPrometheus(dataDir);
-    const result = await feed({ name: 'prometheus', url: `${url}/api/v1/write`, pid: child.pid!, headersFor: () => ({}) }, fleet, start, scrapes);
-    const memory = processMemory(child.pid!);
-    await stopProcess(child, 'SIGTERM');
+    const prom = await startPrometheus(dataDir);
+    const result = await feed(
+      { name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) },
+      fleet,
+      start,
+      scrapes,
+    );
+    const memory = processMemory(prom.child.pid!);
+    await stopServer(prom);
     const blocks = blockStats(dataDir);
-    console.log(`  (prometheus blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB)`);
+    console.log(
+      `  (prometheus blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB)`,
+    );
     return { result, bytesPerSample: blocks.samples > 0 ? blocks.bytes / blocks.samples : NaN, memory };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -71,13 +108,28 @@ async function benchRestart(): Promise<{ samples: number; readyMs: number; first
     for (let s = 0; s < servers; s++) {
       const instance = `restart-svr${s}`;
       const node = new SimulatedNode({ instance, seed: s });
-      fleet.push({ tenant: 'restart', instance, node, encoded: node.series.map((m) => new PreEncodedSeries(m.labels)) });
+      fleet.push({
+        tenant: 'restart',
+        instance,
+        node,
+        encoded: node.series.map((m) => new PreEncodedSeries(m.labels)),
+      });
     }
     const headers = await provision(dataDir, fleet);
     let irin = await startIrin(dataDir);
     const start = Date.now() - scrapes * INTERVAL_MS;
-    const fed = await feed({ name: 'irin (WAL fill)', url: `${irin.url}/api/v1/write`, pid: irin.child.pid!, headersFor: (s) => headers.get(s.instance)! }, fleet, start, scrapes);
-    await stopProcess(irin.child, 'SIGKILL');
+    const fed = await feed(
+      {
+        name: 'irin (WAL fill)',
+        url: `${irin.url}/api/v1/write`,
+        pid: irin.child.pid!,
+        headersFor: (s) => headers.get(s.instance)!,
+      },
+      fleet,
+      start,
+      scrapes,
+    );
+    await stopServer(irin, 'SIGKILL');
     const t0 = performance.now();
     irin = await startIrin(dataDir);
     const readyMs = performance.now() - t0;
@@ -87,11 +139,15 @@ async function benchRestart(): Promise<{ samples: number; readyMs: number; first
     const key = await createCredential(ctx, 'read', 'restart', { name: 'bench' });
     await cp.store.close();
     const q0 = performance.now();
-    const res = await fetch(`${irin.url}/prometheus/api/v1/query?query=count(node_load1)`, { headers: { authorization: `Bearer ${key.token}` } });
+    const res = await fetch(`${irin.url}/prometheus/api/v1/query?query=count(node_load1)`, {
+      headers: { authorization: `Bearer ${key.token}` },
+    });
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const firstQueryMs = performance.now() - q0;
-    console.log(`  after restart: count(node_load1) = ${body.data?.result?.[0]?.value[1] ?? JSON.stringify(body)} (expected ${servers})`);
-    await stopProcess(irin.child, 'SIGTERM');
+    console.log(
+      `  after restart: count(node_load1) = ${body.data?.result?.[0]?.value[1] ?? JSON.stringify(body)} (expected ${servers})`,
+    );
+    await stopServer(irin);
     return { samples: fed.samples, readyMs, firstQueryMs };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -103,25 +159,36 @@ async function main(): Promise<void> {
   const start = Math.floor((Date.now() - scrapes * INTERVAL_MS) / INTERVAL_MS) * INTERVAL_MS;
   const fleet = buildFleet(TENANTS, false);
   const series = fleet.reduce((n, s) => n + s.encoded.length, 0);
-  console.log(`bench:ingest — ${TENANTS} tenants, ${fleet.length} servers, ${fmt(series)} series, ${HOURS} h at 15 s = ${fmt(series * scrapes)} samples`);
+  console.log(
+    `bench:ingest — ${TENANTS} tenants, ${fleet.length} servers, ${fmt(series)} series, ${HOURS} h at 15 s = ${fmt(series * scrapes)} samples`,
+  );
 
   const irin = await benchIrin(fleet, start, scrapes);
   report('Irin', irin.result);
   console.log(`  on-disk in blocks       ${fmt(irin.bytesPerSample, 2)} bytes/sample`);
-  console.log(`  memory                  RSS ${fmt(irin.memory.rss / 2 ** 20)} MiB, peak RSS ${fmt(irin.memory.peakRss / 2 ** 20)} MiB, ${fmt(irin.memory.rss / irin.series)} B RSS per active series (upper bound on head memory)`);
+  console.log(
+    `  memory                  RSS ${fmt(irin.memory.rss / 2 ** 20)} MiB, peak RSS ${fmt(irin.memory.peakRss / 2 ** 20)} MiB, ${fmt(irin.memory.rss / irin.series)} B RSS per active series (upper bound on head memory)`,
+  );
 
   const restart = RESTART_SAMPLES > 0 ? await benchRestart() : undefined;
-  if (restart) console.log(`\nRestart after kill -9 with ${fmt(restart.samples)} samples in the WAL: ready in ${fmt(restart.readyMs)} ms, first query ${fmt(restart.firstQueryMs)} ms`);
+  if (restart)
+    console.log(
+      `\nRestart after kill -9 with ${fmt(restart.samples)} samples in the WAL: ready in ${fmt(restart.readyMs)} ms, first query ${fmt(restart.firstQueryMs)} ms`,
+    );
 
   if (process.env.BENCH_SKIP_PROMETHEUS !== '1' && existsSync(PROMETHEUS)) {
     const promFleet = buildFleet(TENANTS, true);
     const prom = await benchPrometheus(promFleet, start, scrapes);
     report('Prometheus 2.42 (Debian), same stream', prom.result);
     console.log(`  on-disk in blocks       ${fmt(prom.bytesPerSample, 2)} bytes/sample`);
-    console.log(`  memory                  RSS ${fmt(prom.memory.rss / 2 ** 20)} MiB, peak RSS ${fmt(prom.memory.peakRss / 2 ** 20)} MiB`);
+    console.log(
+      `  memory                  RSS ${fmt(prom.memory.rss / 2 ** 20)} MiB, peak RSS ${fmt(prom.memory.peakRss / 2 ** 20)} MiB`,
+    );
     const ir = irin.result.samples / irin.result.seconds;
     const pr = prom.result.samples / prom.result.seconds;
-    console.log(`\nRatios Irin / Prometheus: throughput ${fmt(ir / pr, 2)}×, p99 latency ${fmt(quantile(irin.result.latenciesMs, 0.99) / quantile(prom.result.latenciesMs, 0.99), 2)}×, bytes/sample ${fmt(irin.bytesPerSample / prom.bytesPerSample, 2)}×`);
+    console.log(
+      `\nRatios Irin / Prometheus: throughput ${fmt(ir / pr, 2)}×, p99 latency ${fmt(quantile(irin.result.latenciesMs, 0.99) / quantile(prom.result.latenciesMs, 0.99), 2)}×, bytes/sample ${fmt(irin.bytesPerSample / prom.bytesPerSample, 2)}×`,
+    );
   } else {
     console.log('\n(Prometheus comparison skipped: /usr/bin/prometheus absent or BENCH_SKIP_PROMETHEUS=1)');
   }

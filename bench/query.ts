@@ -10,8 +10,17 @@
 import { existsSync, rmSync } from 'node:fs';
 import { createCredential } from '../src/tenancy/services/credentials.ts';
 import { openControlPlane } from '../src/tenancy/open.ts';
-import { fmt, quantile, stopProcess } from './support/processes.ts';
-import { feed, INTERVAL_MS, PROMETHEUS, provision, startIrin, startPrometheus, tempDataDir } from './support/targets.ts';
+import { fmt, quantile } from './support/processes.ts';
+import {
+  feed,
+  INTERVAL_MS,
+  PROMETHEUS,
+  provision,
+  startIrin,
+  startPrometheus,
+  stopServer,
+  tempDataDir,
+} from './support/targets.ts';
 import { buildFleet } from './support/workload.ts';
 
 const HOURS = Number(process.env.BENCH_HOURS ?? 6);
@@ -21,17 +30,47 @@ const TENANT = 'bench-00';
 
 /** `{sel}` is where a selector's own matchers go; Prometheus gets the tenant matcher written in. */
 const DASHBOARD_QUERIES: { name: string; expr: string; kind: 'range' | 'instant' }[] = [
-  { name: 'CPU busy % per instance (5m rate), range', kind: 'range', expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))' },
-  { name: 'memory used %, range', kind: 'range', expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})' },
-  { name: 'filesystem used %, range', kind: 'range', expr: '100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs"{sel}} / node_filesystem_size_bytes{fstype!~"tmpfs|ramfs"{sel}})' },
-  { name: 'top 5 instances by CPU, range', kind: 'range', expr: 'topk(5, 100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m]))))' },
-  { name: 'network rx bits/s by device, range', kind: 'range', expr: 'sum by (instance, device) (rate(node_network_receive_bytes_total{device!~"lo|veth.+"{sel}}[5m])) * 8' },
-  { name: 'CPU busy % per instance, instant', kind: 'instant', expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))' },
-  { name: 'memory used %, instant', kind: 'instant', expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})' },
+  {
+    name: 'CPU busy % per instance (5m rate), range',
+    kind: 'range',
+    expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))',
+  },
+  {
+    name: 'memory used %, range',
+    kind: 'range',
+    expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})',
+  },
+  {
+    name: 'filesystem used %, range',
+    kind: 'range',
+    expr: '100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs"{sel}} / node_filesystem_size_bytes{fstype!~"tmpfs|ramfs"{sel}})',
+  },
+  {
+    name: 'top 5 instances by CPU, range',
+    kind: 'range',
+    expr: 'topk(5, 100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m]))))',
+  },
+  {
+    name: 'network rx bits/s by device, range',
+    kind: 'range',
+    expr: 'sum by (instance, device) (rate(node_network_receive_bytes_total{device!~"lo|veth.+"{sel}}[5m])) * 8',
+  },
+  {
+    name: 'CPU busy % per instance, instant',
+    kind: 'instant',
+    expr: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"{sel}}[5m])))',
+  },
+  {
+    name: 'memory used %, instant',
+    kind: 'instant',
+    expr: '100 * (1 - node_memory_MemAvailable_bytes{{sel0}} / node_memory_MemTotal_bytes{{sel0}})',
+  },
 ];
 
 function render(expr: string, tenantMatcher: string): string {
-  return expr.replaceAll('{sel}', tenantMatcher ? `,${tenantMatcher}` : '').replaceAll('{sel0}', tenantMatcher);
+  return expr
+    .replaceAll('{sel}', tenantMatcher ? `,${tenantMatcher}` : '')
+    .replaceAll('{sel0}', tenantMatcher);
 }
 
 interface Timing {
@@ -40,7 +79,13 @@ interface Timing {
   series: number;
 }
 
-async function timeQuery(baseUrl: string, headers: Record<string, string>, kind: 'range' | 'instant', expr: string, end: number): Promise<Timing> {
+async function timeQuery(
+  baseUrl: string,
+  headers: Record<string, string>,
+  kind: 'range' | 'instant',
+  expr: string,
+  end: number,
+): Promise<Timing> {
   const params = new URLSearchParams({ query: expr });
   if (kind === 'range') {
     params.set('start', String((end - HOURS * 3600_000) / 1000));
@@ -70,14 +115,31 @@ async function main(): Promise<void> {
   const start = Math.floor((Date.now() - scrapes * INTERVAL_MS) / INTERVAL_MS) * INTERVAL_MS;
   const end = start + (scrapes - 1) * INTERVAL_MS;
   const fleet = buildFleet(TENANTS, false);
-  console.log(`bench:query — loading ${TENANTS} tenants, ${fleet.length} servers, ${HOURS} h (the bench:ingest workload); queries for tenant ${TENANT} over the last ${HOURS} h at 60 s steps, ${RUNS} runs each`);
+  console.log(
+    `bench:query — loading ${TENANTS} tenants, ${fleet.length} servers, ${HOURS} h (the bench:ingest workload); queries for tenant ${TENANT} over the last ${HOURS} h at 60 s steps, ${RUNS} runs each`,
+  );
 
   const irinDir = tempDataDir('irin-qbench-');
   const headers = await provision(irinDir, fleet);
   const irin = await startIrin(irinDir);
-  await feed({ name: 'irin', url: `${irin.url}/api/v1/write`, pid: irin.child.pid!, headersFor: (s) => headers.get(s.instance)! }, fleet, start, scrapes);
+  await feed(
+    {
+      name: 'irin',
+      url: `${irin.url}/api/v1/write`,
+      pid: irin.child.pid!,
+      headersFor: (s) => headers.get(s.instance)!,
+    },
+    fleet,
+    start,
+    scrapes,
+  );
   const cp = openControlPlane({ dataDir: irinDir });
-  const key = await createCredential({ store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } }, 'read', TENANT, { name: 'bench' });
+  const key = await createCredential(
+    { store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } },
+    'read',
+    TENANT,
+    { name: 'bench' },
+  );
   await cp.store.close();
   const irinAuth = { authorization: `Bearer ${key.token}` };
 
@@ -85,24 +147,32 @@ async function main(): Promise<void> {
   const promDir = tempDataDir('prom-qbench-');
   if (process.env.BENCH_SKIP_PROMETHEUS !== '1' && existsSync(PROMETHEUS)) {
     prom = await startPrometheus(promDir);
-    await feed({ name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) }, buildFleet(TENANTS, true), start, scrapes);
+    await feed(
+      { name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) },
+      buildFleet(TENANTS, true),
+      start,
+      scrapes,
+    );
   }
 
   try {
-    console.log(`\n${'query'.padEnd(44)} ${'Irin median'.padStart(12)} ${'p90'.padStart(8)} ${prom ? `${'Prom median'.padStart(12)} ${'p90'.padStart(8)} ${'ratio'.padStart(6)}` : ''}`);
+    console.log(
+      `\n${'query'.padEnd(44)} ${'Irin median'.padStart(12)} ${'p90'.padStart(8)} ${prom ? `${'Prom median'.padStart(12)} ${'p90'.padStart(8)} ${'ratio'.padStart(6)}` : ''}`,
+    );
     for (const q of DASHBOARD_QUERIES) {
       const mine = await timeQuery(`${irin.url}/prometheus`, irinAuth, q.kind, render(q.expr, ''), end);
       let line = `${q.name.padEnd(44)} ${`${fmt(mine.median, 1)} ms`.padStart(12)} ${`${fmt(mine.p90, 1)}`.padStart(8)}`;
       if (prom) {
         const theirs = await timeQuery(prom.url, {}, q.kind, render(q.expr, `tenant="${TENANT}"`), end);
-        if (theirs.series !== mine.series) line += `  (series differ: irin ${mine.series}, prometheus ${theirs.series})`;
+        if (theirs.series !== mine.series)
+          line += `  (series differ: irin ${mine.series}, prometheus ${theirs.series})`;
         line += ` ${`${fmt(theirs.median, 1)} ms`.padStart(12)} ${`${fmt(theirs.p90, 1)}`.padStart(8)} ${`${fmt(mine.median / theirs.median, 2)}×`.padStart(6)}`;
       }
       console.log(line);
     }
   } finally {
-    await stopProcess(irin.child);
-    if (prom) await stopProcess(prom.child);
+    await stopServer(irin);
+    if (prom) await stopServer(prom);
     rmSync(irinDir, { recursive: true, force: true });
     rmSync(promDir, { recursive: true, force: true });
   }

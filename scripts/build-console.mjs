@@ -23,5 +23,9 @@ function newest(path) {
 const force = process.argv.includes('--force');
 if (!force && existsSync(built) && statSync(built).mtimeMs >= newest(root)) process.exit(0);
 const vite = new URL('../node_modules/vite/bin/vite.js', import.meta.url).pathname;
-const result = spawnSync(process.execPath, [vite, 'build', '--config', join(root, 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  [vite, 'build', '--config', join(root, 'vite.config.ts'), '--logLevel', 'warn'],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

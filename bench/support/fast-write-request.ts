@@ -13,7 +13,14 @@ export class PreEncodedSeries {
     for (const l of labels) {
       const name = Buffer.from(l.name, 'utf8');
       const value = Buffer.from(l.value, 'utf8');
-      const inner = Buffer.concat([Buffer.from([0x0a]), varint(name.length), name, Buffer.from([0x12]), varint(value.length), value]);
+      const inner = Buffer.concat([
+        Buffer.from([0x0a]),
+        varint(name.length),
+        name,
+        Buffer.from([0x12]),
+        varint(value.length),
+        value,
+      ]);
       parts.push(Buffer.from([0x0a]), varint(inner.length), inner);
     }
     this.labelBytes = Buffer.concat(parts);
@@ -49,7 +56,11 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
 }
 
 /** Encodes series × (timestamps, values[seriesIndex][i]) into one WriteRequest. */
-export function encodeBatch(series: readonly PreEncodedSeries[], timestamps: readonly number[], values: readonly Float64Array[]): Buffer {
+export function encodeBatch(
+  series: readonly PreEncodedSeries[],
+  timestamps: readonly number[],
+  values: readonly Float64Array[],
+): Buffer {
   const sampleSizes = timestamps.map((t) => 1 + 8 + 1 + varintSize(t));
   let total = 0;
   const seriesSizes = new Array<number>(series.length);

@@ -7,13 +7,15 @@ import { openControlPlane } from '../../src/tenancy/open.ts';
 import { addServer } from '../../src/tenancy/services/servers.ts';
 import { createTenant } from '../../src/tenancy/services/tenants.ts';
 import { encodeBatch } from './fast-write-request.ts';
-import { fmt, freePort, processCpuSeconds, quantile, startProcess, waitForHttp } from './processes.ts';
+import { PROMETHEUS_BIN } from '../../test/support/binaries.ts';
+import { ChildServer, freePort } from '../../test/support/child-server.ts';
+import { fmt, processCpuSeconds, quantile } from './processes.ts';
 import { nextValues, type FleetServer } from './workload.ts';
 
 /** Shared by the benchmarks: provisioning, starting Irin and Prometheus, feeding them a stream. */
 
 export const INTERVAL_MS = 15_000;
-export const PROMETHEUS = '/usr/bin/prometheus';
+export const PROMETHEUS = PROMETHEUS_BIN;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SCRAPES_PER_REQUEST = Number(process.env.BENCH_SCRAPES_PER_REQUEST ?? 4);
 
@@ -46,7 +48,12 @@ export interface RunResult {
 }
 
 /** Pushes the fleet's stream: in time order, chunk by chunk, CONCURRENCY requests in flight. */
-export async function feed(target: Target, fleet: FleetServer[], start: number, scrapes: number): Promise<RunResult> {
+export async function feed(
+  target: Target,
+  fleet: FleetServer[],
+  start: number,
+  scrapes: number,
+): Promise<RunResult> {
   const latencies: number[] = [];
   let samples = 0;
   let failures = 0;
@@ -77,7 +84,8 @@ export async function feed(target: Target, fleet: FleetServer[], start: number, 
         latencies.push(performance.now() - began);
         if (res.status >= 300) {
           failures++;
-          if (failures <= 3) process.stderr.write(`${target.name}: HTTP ${res.status}: ${text.slice(0, 300)}\n`);
+          if (failures <= 3)
+            process.stderr.write(`${target.name}: HTTP ${res.status}: ${text.slice(0, 300)}\n`);
         } else {
           samples += server.encoded.length * n;
         }
@@ -105,14 +113,25 @@ export async function feed(target: Target, fleet: FleetServer[], start: number, 
 
 export function report(name: string, r: RunResult): void {
   console.log(`\n${name}`);
-  console.log(`  samples ingested        ${fmt(r.samples)} in ${fmt(r.seconds, 1)} s  (${r.failures} failed requests)`);
+  console.log(
+    `  samples ingested        ${fmt(r.samples)} in ${fmt(r.seconds, 1)} s  (${r.failures} failed requests)`,
+  );
   console.log(`  throughput              ${fmt(r.samples / r.seconds)} samples/s`);
-  console.log(`  request latency         p50 ${fmt(quantile(r.latenciesMs, 0.5), 1)} ms, p99 ${fmt(quantile(r.latenciesMs, 0.99), 1)} ms (${fmt(r.latenciesMs.length)} requests of ~${fmt(r.samples / Math.max(1, r.latenciesMs.length))} samples)`);
-  console.log(`  server CPU              ${fmt(r.serverCpu, 1)} s (${fmt((r.serverCpu / r.seconds) * 100)}% of one core)`);
-  console.log(`  load generator CPU      ${fmt(r.generatorCpu, 1)} s (${fmt((r.generatorCpu / r.seconds) * 100)}% of one core)`);
+  console.log(
+    `  request latency         p50 ${fmt(quantile(r.latenciesMs, 0.5), 1)} ms, p99 ${fmt(quantile(r.latenciesMs, 0.99), 1)} ms (${fmt(r.latenciesMs.length)} requests of ~${fmt(r.samples / Math.max(1, r.latenciesMs.length))} samples)`,
+  );
+  console.log(
+    `  server CPU              ${fmt(r.serverCpu, 1)} s (${fmt((r.serverCpu / r.seconds) * 100)}% of one core)`,
+  );
+  console.log(
+    `  load generator CPU      ${fmt(r.generatorCpu, 1)} s (${fmt((r.generatorCpu / r.seconds) * 100)}% of one core)`,
+  );
 }
 
-export async function provision(dataDir: string, fleet: FleetServer[]): Promise<Map<string, Record<string, string>>> {
+export async function provision(
+  dataDir: string,
+  fleet: FleetServer[],
+): Promise<Map<string, Record<string, string>>> {
   const cp = openControlPlane({ dataDir });
   const ctx = { store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } };
   const headers = new Map<string, Record<string, string>>();
@@ -123,33 +142,52 @@ export async function provision(dataDir: string, fleet: FleetServer[]): Promise<
       await createTenant(ctx, { slug: server.tenant });
     }
     const { token } = await addServer(ctx, server.tenant, { name: server.instance });
-    headers.set(server.instance, credentialHeaders({ kind: 'basic', username: token.credential.clientId, password: token.secret }));
+    headers.set(
+      server.instance,
+      credentialHeaders({ kind: 'basic', username: token.credential.clientId, password: token.secret }),
+    );
   }
   await cp.store.close();
   return headers;
 }
 
-export async function startIrin(dataDir: string): Promise<{ url: string; child: ReturnType<typeof startProcess>; readyMs: number }> {
-  const port = await freePort();
-  const child = startProcess(process.execPath, ['bin/irin.mjs', 'serve', '--data-dir', dataDir, '--port', String(port)], UNLIMITED);
-  const url = `http://127.0.0.1:${port}`;
-  const readyMs = await waitForHttp(`${url}/-/ready`, 120_000);
-  return { url, child, readyMs };
+/** A server that dies mid-benchmark says why on stderr (a kill by signal is the benchmark's own). */
+function reportCrash(server: ChildServer): ChildServer {
+  server.child.once('exit', (code) => {
+    if (code) process.stderr.write(`${server.name} exited ${code}: ${server.log()}\n`);
+  });
+  return server;
 }
 
-
-export async function startPrometheus(dataDir: string): Promise<{ url: string; child: ReturnType<typeof startProcess> }> {
+/** Irin on a free port, once it answers /-/ready (its WAL replayed). */
+export async function startIrin(dataDir: string): Promise<ChildServer> {
   const port = await freePort();
-  const child = startProcess(PROMETHEUS, [
+  const args = ['bin/irin.mjs', 'serve', '--data-dir', dataDir, '--port', String(port)];
+  return reportCrash(
+    await ChildServer.start('irin', process.execPath, args, port, '/-/ready', {
+      env: UNLIMITED,
+      timeoutMs: 120_000,
+    }),
+  );
+}
+
+export async function startPrometheus(dataDir: string): Promise<ChildServer> {
+  const port = await freePort();
+  const args = [
     `--config.file=${join(process.cwd(), 'bench/support/prometheus-empty.yml')}`,
     `--storage.tsdb.path=${dataDir}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, 60_000);
-  return { url, child };
+  ];
+  return reportCrash(
+    await ChildServer.start('prometheus', PROMETHEUS, args, port, '/-/ready', { timeoutMs: 60_000 }),
+  );
+}
+
+/** Stops a benchmark's server and waits for it however long it takes (it writes its blocks on SIGTERM). */
+export function stopServer(server: ChildServer, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return server.stop({ signal, graceMs: Infinity });
 }
 
 export function tempDataDir(prefix: string): string {

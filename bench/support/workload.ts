@@ -19,15 +19,29 @@ export function buildFleet(tenants: number, withTenantLabel: boolean): FleetServ
     const count = 5 + (t % 6);
     for (let s = 0; s < count; s++) {
       const instance = `${tenant}-svr${String(s + 1).padStart(2, '0')}`;
-      const node = new SimulatedNode({ instance, ...(withTenantLabel ? { tenant } : {}), seed: t * 1000 + s });
-      servers.push({ tenant, instance, node, encoded: node.series.map((m) => new PreEncodedSeries(m.labels)) });
+      const node = new SimulatedNode({
+        instance,
+        ...(withTenantLabel ? { tenant } : {}),
+        seed: t * 1000 + s,
+      });
+      servers.push({
+        tenant,
+        instance,
+        node,
+        encoded: node.series.map((m) => new PreEncodedSeries(m.labels)),
+      });
     }
   }
   return servers;
 }
 
 /** Advances a server by `scrapes` scrapes from `t0` and returns each series' values (one row per series). */
-export function nextValues(server: FleetServer, t0: number, scrapes: number, intervalMs: number): { timestamps: number[]; values: Float64Array[] } {
+export function nextValues(
+  server: FleetServer,
+  t0: number,
+  scrapes: number,
+  intervalMs: number,
+): { timestamps: number[]; values: Float64Array[] } {
   const timestamps: number[] = [];
   const n = server.node.series.length;
   const values = server.node.series.map(() => new Float64Array(scrapes));

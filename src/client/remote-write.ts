@@ -13,7 +13,8 @@ export interface WriteSeries {
 
 export interface WriteMetadata {
   readonly metricFamilyName: string;
-  readonly type: 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
+  readonly type:
+    'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
   readonly help: string;
   readonly unit?: string;
 }
@@ -30,7 +31,10 @@ const METADATA_TYPES: Record<WriteMetadata['type'], number> = {
 };
 
 /** Encodes a `prometheus.WriteRequest` protobuf message (uncompressed). */
-export function encodeWriteRequest(series: readonly WriteSeries[], metadata: readonly WriteMetadata[] = []): Uint8Array {
+export function encodeWriteRequest(
+  series: readonly WriteSeries[],
+  metadata: readonly WriteMetadata[] = [],
+): Uint8Array {
   const w = protobuf.Writer.create();
   for (const s of series) {
     w.uint32((1 << 3) | 2).fork();
@@ -74,12 +78,16 @@ export function credentialHeaders(credentials: PushCredentials): Record<string, 
   switch (credentials.kind) {
     case 'basic':
       return {
-        authorization: 'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
+        authorization:
+          'Basic ' + Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
       };
     case 'bearer':
       return { authorization: `Bearer ${credentials.token}` };
     case 'cf-access':
-      return { 'cf-access-client-id': credentials.clientId, 'cf-access-client-secret': credentials.clientSecret };
+      return {
+        'cf-access-client-id': credentials.clientId,
+        'cf-access-client-secret': credentials.clientSecret,
+      };
     case 'none':
       return {};
   }
@@ -92,7 +100,11 @@ export interface PushResult {
 }
 
 /** POSTs an already compressed WriteRequest body. */
-export async function pushCompressed(url: string, body: Uint8Array, credentials: PushCredentials): Promise<PushResult> {
+export async function pushCompressed(
+  url: string,
+  body: Uint8Array,
+  credentials: PushCredentials,
+): Promise<PushResult> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -104,7 +116,11 @@ export async function pushCompressed(url: string, body: Uint8Array, credentials:
     },
     body,
   });
-  return { status: response.status, body: await response.text(), retryAfter: response.headers.get('retry-after') };
+  return {
+    status: response.status,
+    body: await response.text(),
+    retryAfter: response.headers.get('retry-after'),
+  };
 }
 
 export async function pushSeries(

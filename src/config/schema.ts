@@ -57,7 +57,9 @@ export const configSchema = z
         trusted_proxies: z.array(z.string()).default([]),
         public_url: z
           .string()
-          .refine((u) => u === '' || /^https?:\/\/[^/]+/.test(u), { message: 'must be an http(s) URL such as https://irin.example.com' })
+          .refine((u) => u === '' || /^https?:\/\/[^/]+/.test(u), {
+            message: 'must be an http(s) URL such as https://irin.example.com',
+          })
           .default(''),
         shutdown_timeout: duration.default(30_000),
       })

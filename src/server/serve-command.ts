@@ -45,7 +45,8 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (flags: ServeFlags) => {
       let config;
-      const demoDataDir = flags.demo && !flags.dataDir ? mkdtempSync(join(tmpdir(), 'irin-demo-')) : undefined;
+      const demoDataDir =
+        flags.demo && !flags.dataDir ? mkdtempSync(join(tmpdir(), 'irin-demo-')) : undefined;
       try {
         config = loadConfig({
           file: flags.config,
@@ -84,12 +85,12 @@ export function registerServeCommand(program: Command): void {
             if (demoDataDir) rmSync(demoDataDir, { recursive: true, force: true });
           })
           .then(
-          () => process.exit(0),
-          (err: unknown) => {
-            irin.logger.error({ err }, 'error during shutdown');
-            process.exit(1);
-          },
-        );
+            () => process.exit(0),
+            (err: unknown) => {
+              irin.logger.error({ err }, 'error during shutdown');
+              process.exit(1);
+            },
+          );
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

@@ -21,7 +21,8 @@ export class TenantLimitsCache {
 
   async refresh(): Promise<void> {
     const next = new Map<string, EffectiveLimits>();
-    for (const t of await this.store.listTenants()) next.set(String(t.id), effectiveLimits(this.defaults, t.limitOverrides));
+    for (const t of await this.store.listTenants())
+      next.set(String(t.id), effectiveLimits(this.defaults, t.limitOverrides));
     this.byId = next;
   }
 

@@ -11,7 +11,12 @@ export interface PromResponse<T = unknown> {
   error?: string;
 }
 
-export async function promGet<T = unknown>(baseUrl: string, path: string, auth: string, params: Record<string, string> = {}): Promise<{ status: number; body: PromResponse<T> }> {
+export async function promGet<T = unknown>(
+  baseUrl: string,
+  path: string,
+  auth: string,
+  params: Record<string, string> = {},
+): Promise<{ status: number; body: PromResponse<T> }> {
   const url = new URL(`${baseUrl}/prometheus/api/v1/${path}`);
   for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
   const res = await fetch(url, { headers: { authorization: auth } });
@@ -19,16 +24,32 @@ export async function promGet<T = unknown>(baseUrl: string, path: string, auth: 
 }
 
 /** Instant query; returns the vector result (throws on an error answer). */
-export async function instantVector(baseUrl: string, auth: string, query: string, time?: number): Promise<PromVectorSample[]> {
-  const { status, body } = await promGet<{ resultType: string; result: PromVectorSample[] }>(baseUrl, 'query', auth, {
-    query,
-    ...(time !== undefined ? { time: String(time / 1000) } : {}),
-  });
-  if (status !== 200 || body.status !== 'success') throw new Error(`query ${query} failed: ${status} ${JSON.stringify(body)}`);
+export async function instantVector(
+  baseUrl: string,
+  auth: string,
+  query: string,
+  time?: number,
+): Promise<PromVectorSample[]> {
+  const { status, body } = await promGet<{ resultType: string; result: PromVectorSample[] }>(
+    baseUrl,
+    'query',
+    auth,
+    {
+      query,
+      ...(time !== undefined ? { time: String(time / 1000) } : {}),
+    },
+  );
+  if (status !== 200 || body.status !== 'success')
+    throw new Error(`query ${query} failed: ${status} ${JSON.stringify(body)}`);
   return body.data.result;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

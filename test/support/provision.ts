@@ -30,7 +30,11 @@ export class Provisioner {
     this.ctx = { store: this.cp.store, hasher: this.cp.hasher, by: { actor: 'test', sourceAddr: null } };
   }
 
-  async tenant(slug: string, servers: readonly string[] = ['svr01'], limits?: Record<string, unknown>): Promise<TenantFixture> {
+  async tenant(
+    slug: string,
+    servers: readonly string[] = ['svr01'],
+    limits?: Record<string, unknown>,
+  ): Promise<TenantFixture> {
     await createTenant(this.ctx, { slug, ...(limits ? { limits } : {}) });
     const bound: TenantFixture['servers'] = {};
     for (const name of servers) {

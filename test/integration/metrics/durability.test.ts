@@ -22,7 +22,11 @@ test('kill -9 during a write load: every acknowledged sample is there after rest
     while (!stop) {
       const samples = Array.from({ length: 20 }, (_, i) => ({ t: start + (n + i) * 10, v: n + i }));
       try {
-        const res = await pushSeries(`${irin.url}/api/v1/write`, [{ labels: labelsFromRecord({ __name__: 'durability_probe', writer: name }), samples }], acme.servers[name]!.basic);
+        const res = await pushSeries(
+          `${irin.url}/api/v1/write`,
+          [{ labels: labelsFromRecord({ __name__: 'durability_probe', writer: name }), samples }],
+          acme.servers[name]!.basic,
+        );
         if (res.status !== 204) throw new Error(`push answered ${res.status}: ${res.body}`);
         n += samples.length;
         acked.set(name, n);
@@ -31,7 +35,9 @@ test('kill -9 during a write load: every acknowledged sample is there after rest
       }
     }
   };
-  const writers = ['w0', 'w1', 'w2', 'w3'].map((w) => writer(w).catch((err: unknown) => (stop ? undefined : Promise.reject(err))));
+  const writers = ['w0', 'w1', 'w2', 'w3'].map((w) =>
+    writer(w).catch((err: unknown) => (stop ? undefined : Promise.reject(err))),
+  );
   // Kill once the load is well under way (however fast this machine is), with writes in flight.
   const sum = () => [...acked.values()].reduce((a, b) => a + b, 0);
   while (sum() < 1600) await new Promise((r) => setTimeout(r, 20));

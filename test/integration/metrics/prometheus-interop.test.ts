@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { haveBinary } from '../../support/binaries.ts';
+import { haveBinary, PROMETHEUS_BIN } from '../../support/binaries.ts';
+import { ChildServer, freePort } from '../../support/child-server.ts';
 import { instantVector, waitFor } from '../../support/http.ts';
 import { startTestIrin } from '../../support/irin.ts';
 import { Provisioner } from '../../support/provision.ts';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 test('a real Prometheus scrapes and remote-writes to Irin with a server token: tenant and instance are enforced', async (t) => {
-  if (!haveBinary(t, PROMETHEUS)) return;
+  if (!haveBinary(t, PROMETHEUS_BIN)) return;
   const irin = await startTestIrin();
   const prov = new Provisioner(irin.dataDir);
   const dir = mkdtempSync(join(tmpdir(), 'irin-prom-interop-'));
@@ -25,7 +25,9 @@ test('a real Prometheus scrapes and remote-writes to Irin with a server token: t
   const target = createServer((_req, res) => {
     counter += 5;
     res.setHeader('content-type', 'text/plain; version=0.0.4');
-    res.end(`# HELP shop_orders_total Orders placed.\n# TYPE shop_orders_total counter\nshop_orders_total{tenant="someone-else"} ${counter}\n# TYPE shop_queue_depth gauge\nshop_queue_depth 7\n`);
+    res.end(
+      `# HELP shop_orders_total Orders placed.\n# TYPE shop_orders_total counter\nshop_orders_total{tenant="someone-else"} ${counter}\n# TYPE shop_queue_depth gauge\nshop_queue_depth 7\n`,
+    );
   });
   const targetPort = await listen(target);
   try {
@@ -53,7 +55,19 @@ test('a real Prometheus scrapes and remote-writes to Irin with a server token: t
         '',
       ].join('\n'),
     );
-    const prom = spawn(PROMETHEUS, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn'], { stdio: 'ignore' });
+    const port = await freePort();
+    const prom = await ChildServer.start(
+      'prometheus',
+      PROMETHEUS_BIN,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      port,
+      '/-/ready',
+    );
     try {
       const series = await waitFor(
         'shop_orders_total from Prometheus',
@@ -67,21 +81,34 @@ test('a real Prometheus scrapes and remote-writes to Irin with a server token: t
       assert.equal(series.length, 1);
       const labels = series[0]!.metric;
       assert.equal(labels.tenant, 'acme-inc', 'the scraped tenant label is overwritten');
-      assert.equal(labels.instance, 'acme-svr01', 'the scrape target address is replaced by the bound server');
+      assert.equal(
+        labels.instance,
+        'acme-svr01',
+        'the scrape target address is replaced by the bound server',
+      );
       assert.equal(labels.job, 'shop');
       // The queue gauge and Prometheus's own up series arrive too, all under the same identity.
       const up = await instantVector(irin.url, acme.readAuth, 'up{job="shop"}');
-      assert.deepEqual(up.map((s) => [s.metric.tenant, s.metric.instance, s.value[1]]), [['acme-inc', 'acme-svr01', '1']]);
+      assert.deepEqual(
+        up.map((s) => [s.metric.tenant, s.metric.instance, s.value[1]]),
+        [['acme-inc', 'acme-svr01', '1']],
+      );
       // Metadata sent by Prometheus is kept for /api/v1/metadata.
-      const meta = await waitFor('metadata', async () => {
-        const res = await fetch(`${irin.url}/prometheus/api/v1/metadata?metric=shop_orders_total`, { headers: { authorization: acme.readAuth } });
-        const body = (await res.json()) as { data: Record<string, { type: string; help: string }[]> };
-        return body.data.shop_orders_total?.[0];
-      }, 20_000, 250);
+      const meta = await waitFor(
+        'metadata',
+        async () => {
+          const res = await fetch(`${irin.url}/prometheus/api/v1/metadata?metric=shop_orders_total`, {
+            headers: { authorization: acme.readAuth },
+          });
+          const body = (await res.json()) as { data: Record<string, { type: string; help: string }[]> };
+          return body.data.shop_orders_total?.[0];
+        },
+        20_000,
+        250,
+      );
       assert.deepEqual({ type: meta.type, help: meta.help }, { type: 'counter', help: 'Orders placed.' });
     } finally {
-      prom.kill('SIGTERM');
-      await new Promise((r) => prom.once('exit', r));
+      await prom.stop();
     }
   } finally {
     target.close();

@@ -30,11 +30,19 @@ test('health, readiness and self-metrics', async () => {
   }
 });
 
-async function clientAddress(trusted: string[], remoteAddress: string, forwardedFor: string): Promise<string> {
+async function clientAddress(
+  trusted: string[],
+  remoteAddress: string,
+  forwardedFor: string,
+): Promise<string> {
   const config = loadConfig({ env: {}, overrides: { 'server.trusted_proxies': trusted } });
   const app = createHttpServer(config, silent);
   app.get('/whoami', async (req) => req.ip);
-  const res = await app.inject({ url: '/whoami', remoteAddress, headers: { 'x-forwarded-for': forwardedFor } });
+  const res = await app.inject({
+    url: '/whoami',
+    remoteAddress,
+    headers: { 'x-forwarded-for': forwardedFor },
+  });
   await app.close();
   return res.body;
 }
@@ -53,16 +61,38 @@ test('serves HTTPS when a certificate and key are configured', async () => {
   const dir = tempDir();
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   const irin = await startTestIrin({ 'server.tls_cert_file': cert, 'server.tls_key_file': key });
   try {
     assert.match(irin.url, /^https:/);
     const body = await new Promise<string>((resolve, reject) => {
-      const req = https.get(`${irin.url}/-/healthy`, { ca: readFileSync(cert), servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve(text));
-      });
+      const req = https.get(
+        `${irin.url}/-/healthy`,
+        { ca: readFileSync(cert), servername: 'localhost', checkServerIdentity: () => undefined },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(text));
+        },
+      );
       req.on('error', reject);
     });
     assert.match(body, /Healthy/);
@@ -75,7 +105,9 @@ test('irin serve: a bad config exits with a message naming the option', async ()
   const dir = tempDir();
   const file = join(dir, 'irin.yaml');
   writeFileSync(file, 'server:\n  port: "not a port"\n');
-  const child = spawn(process.execPath, ['bin/irin.mjs', 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/irin.mjs', 'serve', '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -90,7 +122,9 @@ test('irin serve: SIGTERM lets an in-flight push finish and keeps its data', asy
   await prov.close();
   let irin = await spawnIrin(dataDir);
   const body = compressWriteRequest(
-    encodeWriteRequest([{ labels: labelsFromRecord({ __name__: 'inflight_at_shutdown' }), samples: [{ t: Date.now(), v: 42 }] }]),
+    encodeWriteRequest([
+      { labels: labelsFromRecord({ __name__: 'inflight_at_shutdown' }), samples: [{ t: Date.now(), v: 42 }] },
+    ]),
   );
   const { port, hostname } = new URL(irin.url);
   const socket = connect(Number(port), hostname);
@@ -116,7 +150,10 @@ test('irin serve: SIGTERM lets an in-flight push finish and keeps its data', asy
   irin = await spawnIrin(dataDir);
   try {
     const result = await instantVector(irin.url, acme.readAuth, 'inflight_at_shutdown');
-    assert.deepEqual(result.map((r) => r.value[1]), ['42']);
+    assert.deepEqual(
+      result.map((r) => r.value[1]),
+      ['42'],
+    );
   } finally {
     irin.child.kill('SIGTERM');
     await exitOf(irin.child);

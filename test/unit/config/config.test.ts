@@ -21,7 +21,8 @@ test('every option is documented in docs/configuration.md and in irin.example.ya
   const doc = readFileSync(new URL('docs/configuration.md', repo), 'utf8');
   const example = loadConfig({ file: new URL('irin.example.yaml', repo).pathname, env: {} });
   assert.deepEqual(example, loadConfig({ env: {} }), 'the example file states the defaults');
-  for (const path of optionPaths()) assert.ok(doc.includes(`\`${path.join('.')}\``), `${path.join('.')} undocumented`);
+  for (const path of optionPaths())
+    assert.ok(doc.includes(`\`${path.join('.')}\``), `${path.join('.')} undocumented`);
 });
 
 test('environment overrides the file, flags override the environment', () => {
@@ -31,10 +32,17 @@ test('environment overrides the file, flags override the environment', () => {
   const fromFile = loadConfig({ file, env: {} });
   assert.equal(fromFile.server.port, 1000);
   assert.equal(fromFile.limits.retention, 30 * 86_400_000);
-  const fromEnv = loadConfig({ file, env: { IRIN_SERVER_PORT: '2000', IRIN_SERVER_TRUSTED_PROXIES: '[10.0.0.1, 10.1.0.0/16]' } });
+  const fromEnv = loadConfig({
+    file,
+    env: { IRIN_SERVER_PORT: '2000', IRIN_SERVER_TRUSTED_PROXIES: '[10.0.0.1, 10.1.0.0/16]' },
+  });
   assert.equal(fromEnv.server.port, 2000);
   assert.deepEqual(fromEnv.server.trusted_proxies, ['10.0.0.1', '10.1.0.0/16']);
-  const fromFlag = loadConfig({ file, env: { IRIN_SERVER_PORT: '2000' }, overrides: { 'server.port': 3000 } });
+  const fromFlag = loadConfig({
+    file,
+    env: { IRIN_SERVER_PORT: '2000' },
+    overrides: { 'server.port': 3000 },
+  });
   assert.equal(fromFlag.server.port, 3000);
 });
 
@@ -47,7 +55,10 @@ test('environment variable names are unambiguous', () => {
 test('bad values and unknown options are named in the error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'irin-config-'));
   const file = join(dir, 'irin.yaml');
-  writeFileSync(file, 'server:\n  port: http\n  bogus: 1\nlimits:\n  retention: ten days\ntenancy:\n  tenant_label: "bad-label"\n');
+  writeFileSync(
+    file,
+    'server:\n  port: http\n  bogus: 1\nlimits:\n  retention: ten days\ntenancy:\n  tenant_label: "bad-label"\n',
+  );
   assert.throws(
     () => loadConfig({ file, env: {} }),
     (err: unknown) => {
