@@ -5,7 +5,9 @@ export function parseAdminKey(text: string): { clientId: string; secret: string 
   const trimmed = text.trim();
   const dot = trimmed.indexOf('.');
   if (!trimmed.startsWith('irin_admin_') || dot < 0 || dot === trimmed.length - 1) {
-    throw new Error('the admin key must be "<client id>.<secret>" as `irin admin-key create` prints it (irin_admin_….…)');
+    throw new Error(
+      'the admin key must be "<client id>.<secret>" as `irin admin-key create` prints it (irin_admin_….…)',
+    );
   }
   return { clientId: trimmed.slice(0, dot), secret: trimmed.slice(dot + 1) };
 }
@@ -15,6 +17,8 @@ export class AdminApiError extends Error {
     readonly status: number,
     readonly path: string,
     message: string,
+    /** Seconds, from Retry-After (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -44,7 +48,13 @@ export class AdminClient {
     });
     if (res.status < 200 || res.status >= 300) {
       const message = (res.json as { error?: string } | undefined)?.error ?? res.text.slice(0, 200);
-      throw new AdminApiError(res.status, path, `admin API ${method} ${path} answered ${res.status}: ${message}`);
+      const retryAfter = Number(res.headers['retry-after']);
+      throw new AdminApiError(
+        res.status,
+        path,
+        `admin API ${method} ${path} answered ${res.status}: ${message}`,
+        Number.isFinite(retryAfter) ? retryAfter : undefined,
+      );
     }
     return res.json as T;
   }

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { compressWriteRequest, encodeWriteRequest, type WriteSeries } from '../client/remote-write.ts';
 import { labelsFromRecord } from '../model/labels.ts';
-import { AdminClient } from './admin-client.ts';
+import { AdminApiError, AdminClient } from './admin-client.ts';
 import { basicAuth, formEncode, rawRequest, type RawResponse } from './http.ts';
 import type { AttackContext, CanaryTenant, ConsoleAccess, Cred } from './types.ts';
 
@@ -59,12 +59,31 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
   const created: string[] = [];
   const cleanup = async (): Promise<string[]> => {
     const problems: string[] = [];
+    // Decommissioning revokes credentials, so the server forgets which keys it verified; if the
+    // probes' bad credentials put this address over the failure limit, the admin key is then
+    // refused (429) until the window passes: wait as Retry-After says, for at most two minutes.
+    const giveUpAt = Date.now() + 120_000;
     for (const slug of created) {
-      try {
-        await admin.call('DELETE', `/tenants/${slug}`);
-        log(`decommissioned canary tenant ${slug}`);
-      } catch (err) {
-        problems.push(`could not decommission canary tenant ${slug}: ${(err as Error).message}`);
+      for (;;) {
+        try {
+          await admin.call('DELETE', `/tenants/${slug}`);
+          log(`decommissioned canary tenant ${slug}`);
+          break;
+        } catch (err) {
+          const wait =
+            err instanceof AdminApiError && (err.status === 429 || err.status === 503)
+              ? (err.retryAfterSeconds ?? 5) * 1000
+              : undefined;
+          if (wait !== undefined && Date.now() + wait < giveUpAt) {
+            log(
+              `the server asks to retry in ${Math.ceil(wait / 1000)} s (${err instanceof Error ? err.message : String(err)})`,
+            );
+            await new Promise((r) => setTimeout(r, wait));
+            continue;
+          }
+          problems.push(`could not decommission canary tenant ${slug}: ${(err as Error).message}`);
+          break;
+        }
       }
     }
     return problems;
@@ -80,8 +99,15 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
       created.push(slug);
       return tenant;
     };
-    const credential = async (slug: string, kind: 'tokens' | 'apikeys', body: Record<string, unknown> = {}): Promise<Cred> => {
-      const issued = await admin.call<IssuedCredentialJson>('POST', `/tenants/${slug}/${kind}`, { name: 'irin-canary', ...body });
+    const credential = async (
+      slug: string,
+      kind: 'tokens' | 'apikeys',
+      body: Record<string, unknown> = {},
+    ): Promise<Cred> => {
+      const issued = await admin.call<IssuedCredentialJson>('POST', `/tenants/${slug}/${kind}`, {
+        name: 'irin-canary',
+        ...body,
+      });
       return { clientId: issued.credential.clientId, secret: issued.secret };
     };
 
@@ -92,8 +118,16 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
       const servers = [];
       for (const n of [1, 2]) {
         const name = `${slug}-svr${n}`;
-        const added = await admin.call<{ server: { id: number }; token: IssuedCredentialJson }>('POST', `/tenants/${slug}/servers`, { name });
-        servers.push({ name, id: added.server.id, token: { clientId: added.token.credential.clientId, secret: added.token.secret } });
+        const added = await admin.call<{ server: { id: number }; token: IssuedCredentialJson }>(
+          'POST',
+          `/tenants/${slug}/servers`,
+          { name },
+        );
+        servers.push({
+          name,
+          id: added.server.id,
+          token: { clientId: added.token.credential.clientId, secret: added.token.secret },
+        });
       }
       const endpoint = await admin.call<{ id: number; name: string }>('POST', `/tenants/${slug}/endpoints`, {
         name: `canary-${marker}`,
@@ -132,10 +166,34 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
     const suspendedRead = await credential(suspended, 'apikeys');
     await admin.call('POST', `/tenants/${suspended}/suspend`);
     log(`created canary tenants ${created.join(', ')}`);
+    // Revocations and suspensions make the server drop its cache of verified credentials at its
+    // next poll (every 250 ms): let that happen before the credentials are used and cached again.
+    await new Promise((r) => setTimeout(r, 600));
 
     const loki = await lokiMounted(options.url);
     const tenantLabel = options.tenantLabel ?? 'tenant';
     for (const t of [a, b]) await pushCanaryData(options.url, t, tenantLabel, loki);
+    // Every token used once now, so it is verified and cached before any probe presents a bad
+    // credential: on a live server the failure limiter then answers 429 to uncached ids only.
+    for (const t of [a, b]) {
+      for (const cred of [t.push, t.servers[1]!.token]) {
+        const res = await pushMetrics(options.url, cred, [
+          {
+            labels: labelsFromRecord({
+              __name__: 'irin_canary_warmup',
+              [tenantLabel]: t.slug,
+              canary: t.marker,
+            }),
+            samples: [{ t: Date.now(), v: 1 }],
+          },
+        ]);
+        if (res.status !== 204)
+          throw new Error(
+            `a push with ${t.slug}'s token ${cred.clientId} answered ${res.status}: ${res.text.slice(0, 200)}`,
+          );
+      }
+    }
+    await admin.call('GET', `/tenants/${a.slug}`);
     for (const t of [a, b]) await waitUntilReadable(options.url, t, tenantLabel, loki);
     log(`pushed canary series${loki ? ' and log lines' : ''} for ${a.slug} and ${b.slug}`);
 
@@ -172,9 +230,18 @@ export async function provisionCanaries(options: CanaryOptions): Promise<Canarie
  * anyway), so the canaries stay readable while the test suite switches label enforcement off.
  */
 export function canarySeries(t: CanaryTenant, tenantLabel: string, now = Date.now()): WriteSeries[] {
-  const samples = Array.from({ length: SAMPLES }, (_, i) => ({ t: now - (SAMPLES - 1 - i) * SAMPLE_STEP_MS, v: Number(t.value) }));
+  const samples = Array.from({ length: SAMPLES }, (_, i) => ({
+    t: now - (SAMPLES - 1 - i) * SAMPLE_STEP_MS,
+    v: Number(t.value),
+  }));
   return [t.metric, CANARY_SHARED_METRIC].map((name) => ({
-    labels: labelsFromRecord({ __name__: name, [tenantLabel]: t.slug, canary: t.marker, job: CANARY_JOB, [`only_${t.marker}`]: '1' }),
+    labels: labelsFromRecord({
+      __name__: name,
+      [tenantLabel]: t.slug,
+      canary: t.marker,
+      job: CANARY_JOB,
+      [`only_${t.marker}`]: '1',
+    }),
     samples,
   }));
 }
@@ -183,7 +250,13 @@ export function canaryLogLine(t: CanaryTenant, i: number): string {
   return `irin canary ${t.marker} line ${i}`;
 }
 
-export async function pushMetrics(url: string, cred: Cred, series: readonly WriteSeries[], headers: readonly (readonly [string, string])[] = [], metadata: Parameters<typeof encodeWriteRequest>[1] = []): Promise<RawResponse> {
+export async function pushMetrics(
+  url: string,
+  cred: Cred,
+  series: readonly WriteSeries[],
+  headers: readonly (readonly [string, string])[] = [],
+  metadata: Parameters<typeof encodeWriteRequest>[1] = [],
+): Promise<RawResponse> {
   return rawRequest(url, {
     method: 'POST',
     path: '/api/v1/write',
@@ -213,7 +286,11 @@ export function lokiPushBody(streams: readonly LogStream[]): string {
   });
 }
 
-export async function pushLogs(url: string, headers: readonly (readonly [string, string])[], streams: readonly LogStream[]): Promise<RawResponse> {
+export async function pushLogs(
+  url: string,
+  headers: readonly (readonly [string, string])[],
+  streams: readonly LogStream[],
+): Promise<RawResponse> {
   return rawRequest(url, {
     method: 'POST',
     path: '/loki/api/v1/push',
@@ -222,40 +299,72 @@ export async function pushLogs(url: string, headers: readonly (readonly [string,
   });
 }
 
-async function pushCanaryData(url: string, t: CanaryTenant, tenantLabel: string, loki: boolean): Promise<void> {
-  const res = await pushMetrics(url, t.servers[0]!.token, canarySeries(t, tenantLabel), [], [
-    { metricFamilyName: t.metric, type: 'gauge', help: `Irin isolation canary ${t.marker}` },
-  ]);
-  if (res.status !== 204 && res.status !== 200) throw new Error(`pushing ${t.slug}'s canary series answered ${res.status}: ${res.text.slice(0, 200)}`);
+async function pushCanaryData(
+  url: string,
+  t: CanaryTenant,
+  tenantLabel: string,
+  loki: boolean,
+): Promise<void> {
+  const res = await pushMetrics(
+    url,
+    t.servers[0]!.token,
+    canarySeries(t, tenantLabel),
+    [],
+    [{ metricFamilyName: t.metric, type: 'gauge', help: `Irin isolation canary ${t.marker}` }],
+  );
+  if (res.status !== 204 && res.status !== 200)
+    throw new Error(`pushing ${t.slug}'s canary series answered ${res.status}: ${res.text.slice(0, 200)}`);
   if (!loki) return;
   const now = Date.now();
-  const logs = await pushLogs(url, [['authorization', basicAuth(t.servers[0]!.token.clientId, t.servers[0]!.token.secret)]], [
-    {
-      labels: { [tenantLabel]: t.slug, job: CANARY_JOB, canary: t.marker },
-      lines: [0, 1, 2].map((i) => ({ ms: now - (3 - i) * 1000, line: canaryLogLine(t, i) })),
-    },
-  ]);
-  if (logs.status !== 204 && logs.status !== 200) throw new Error(`pushing ${t.slug}'s canary log lines answered ${logs.status}: ${logs.text.slice(0, 200)}`);
+  const logs = await pushLogs(
+    url,
+    [['authorization', basicAuth(t.servers[0]!.token.clientId, t.servers[0]!.token.secret)]],
+    [
+      {
+        labels: { [tenantLabel]: t.slug, job: CANARY_JOB, canary: t.marker },
+        lines: [0, 1, 2].map((i) => ({ ms: now - (3 - i) * 1000, line: canaryLogLine(t, i) })),
+      },
+    ],
+  );
+  if (logs.status !== 204 && logs.status !== 200)
+    throw new Error(
+      `pushing ${t.slug}'s canary log lines answered ${logs.status}: ${logs.text.slice(0, 200)}`,
+    );
 }
 
 /** Waits until a tenant sees its own canaries (and so its read key is verified and cached). */
-async function waitUntilReadable(url: string, t: CanaryTenant, tenantLabel: string, loki: boolean): Promise<void> {
+async function waitUntilReadable(
+  url: string,
+  t: CanaryTenant,
+  tenantLabel: string,
+  loki: boolean,
+): Promise<void> {
   const auth: [string, string] = ['authorization', basicAuth(t.read.clientId, t.read.secret)];
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const q = await rawRequest(url, { path: `/prometheus/api/v1/query?${formEncode([['query', `${t.metric}{${tenantLabel}="${t.slug}"}`]])}`, headers: [auth] });
-    const metricsOk = q.status === 200 && ((q.json as { data?: { result?: unknown[] } })?.data?.result?.length ?? 0) > 0;
+    const q = await rawRequest(url, {
+      path: `/prometheus/api/v1/query?${formEncode([['query', `${t.metric}{${tenantLabel}="${t.slug}"}`]])}`,
+      headers: [auth],
+    });
+    const metricsOk =
+      q.status === 200 && ((q.json as { data?: { result?: unknown[] } })?.data?.result?.length ?? 0) > 0;
     let logsOk = !loki;
     if (loki && metricsOk) {
       const l = await rawRequest(url, {
-        path: `/loki/api/v1/query_range?${formEncode([['query', `{canary="${t.marker}"}`], ['limit', '10']])}`,
+        path: `/loki/api/v1/query_range?${formEncode([
+          ['query', `{canary="${t.marker}"}`],
+          ['limit', '10'],
+        ])}`,
         headers: [auth],
       });
-      logsOk = l.status === 200 && ((l.json as { data?: { result?: unknown[] } })?.data?.result?.length ?? 0) > 0;
+      logsOk =
+        l.status === 200 && ((l.json as { data?: { result?: unknown[] } })?.data?.result?.length ?? 0) > 0;
     }
     if (metricsOk && logsOk) return;
     if (Date.now() > deadline) {
-      throw new Error(`${t.slug} cannot read its own canary data (query answered ${q.status}: ${q.text.slice(0, 200)})`);
+      throw new Error(
+        `${t.slug} cannot read its own canary data (query answered ${q.status}: ${q.text.slice(0, 200)})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -263,7 +372,12 @@ async function waitUntilReadable(url: string, t: CanaryTenant, tenantLabel: stri
 
 /** True when the Loki push route exists (it answers 401 to a request without credentials, 404 when not mounted). */
 export async function lokiMounted(url: string): Promise<boolean> {
-  const res = await rawRequest(url, { method: 'POST', path: '/loki/api/v1/push', headers: [['content-type', 'application/json']], body: '{}' });
+  const res = await rawRequest(url, {
+    method: 'POST',
+    path: '/loki/api/v1/push',
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+  });
   return res.status !== 404;
 }
 
@@ -273,14 +387,25 @@ export async function consoleMounted(url: string): Promise<boolean> {
 }
 
 /** Creates A's admin user and B's viewer (canary emails), signs A in. */
-async function consoleUsers(admin: AdminClient, consoleUrl: string, a: CanaryTenant, b: CanaryTenant): Promise<ConsoleAccess> {
+async function consoleUsers(
+  admin: AdminClient,
+  consoleUrl: string,
+  a: CanaryTenant,
+  b: CanaryTenant,
+): Promise<ConsoleAccess> {
   const password = rand(16);
   const emailA = `${a.slug}@canary.invalid`;
   const emailB = `${b.slug}@canary.invalid`;
   await admin.call('POST', '/users', { email: emailA, password });
-  await admin.call('POST', `/users/${encodeURIComponent(emailA)}/memberships`, { tenant: a.slug, role: 'admin' });
+  await admin.call('POST', `/users/${encodeURIComponent(emailA)}/memberships`, {
+    tenant: a.slug,
+    role: 'admin',
+  });
   const userB = await admin.call<{ user: { id: number } }>('POST', '/users', { email: emailB, password });
-  await admin.call('POST', `/users/${encodeURIComponent(emailB)}/memberships`, { tenant: b.slug, role: 'viewer' });
+  await admin.call('POST', `/users/${encodeURIComponent(emailB)}/memberships`, {
+    tenant: b.slug,
+    role: 'viewer',
+  });
   const res = await rawRequest(consoleUrl, {
     method: 'POST',
     path: '/api/console/sign-in',
@@ -292,6 +417,11 @@ async function consoleUsers(admin: AdminClient, consoleUrl: string, a: CanaryTen
   });
   const cookie = /irin_session=([^;]*)/.exec(String(res.headers['set-cookie'] ?? ''))?.[1];
   const me = (res.json as { me?: { csrfToken?: string } } | undefined)?.me;
-  if (res.status !== 200 || !cookie || !me?.csrfToken) throw new Error(`console sign-in of ${emailA} failed: ${res.status} ${res.text.slice(0, 200)}`);
-  return { url: consoleUrl, adminA: { cookie, csrf: me.csrfToken }, userB: { id: userB.user.id, email: emailB } };
+  if (res.status !== 200 || !cookie || !me?.csrfToken)
+    throw new Error(`console sign-in of ${emailA} failed: ${res.status} ${res.text.slice(0, 200)}`);
+  return {
+    url: consoleUrl,
+    adminA: { cookie, csrf: me.csrfToken },
+    userB: { id: userB.user.id, email: emailB },
+  };
 }

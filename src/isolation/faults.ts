@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CredentialAuthRecord } from '../tenancy/store.ts';
 
 /**
  * Test-only fault injection for the isolation proof (docs/security.md, "Fault injection"): each
@@ -65,7 +66,8 @@ export function injectIsolationFaults(layers: readonly IsolationLayer[], marker:
     throw new FaultInjectionRefused('isolation faults need the test marker');
   }
   for (const layer of layers) {
-    if (!ISOLATION_LAYERS.includes(layer)) throw new FaultInjectionRefused(`unknown isolation layer ${String(layer)}`);
+    if (!ISOLATION_LAYERS.includes(layer))
+      throw new FaultInjectionRefused(`unknown isolation layer ${String(layer)}`);
   }
   off.clear();
   for (const layer of layers) off.add(layer);
@@ -75,4 +77,18 @@ export function injectIsolationFaults(layers: readonly IsolationLayer[], marker:
 /** The layers currently switched off. */
 export function layersOff(): IsolationLayer[] {
   return ISOLATION_LAYERS.filter((l) => off.has(l));
+}
+
+/**
+ * For the `credentials` fault: the stored record as if it were neither revoked nor expired, its
+ * tenant active and its server present (the authenticator also skips the secret comparison).
+ */
+export function asIfValid(rec: CredentialAuthRecord): CredentialAuthRecord {
+  return {
+    ...rec,
+    revokedAt: null,
+    expiresAt: null,
+    tenant: rec.tenant && { ...rec.tenant, status: 'active' },
+    server: rec.server && { ...rec.server, removed: false },
+  };
 }

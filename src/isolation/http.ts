@@ -28,12 +28,22 @@ export function rawRequest(baseUrl: string, req: RawRequest): Promise<RawRespons
   const base = new URL(baseUrl);
   const lib = base.protocol === 'https:' ? https : http;
   // With headers given as raw lines Node adds no Host header itself.
-  const headerLines: string[] = (req.headers ?? []).some(([n]) => n.toLowerCase() === 'host') ? [] : ['host', base.host];
+  const headerLines: string[] = (req.headers ?? []).some(([n]) => n.toLowerCase() === 'host')
+    ? []
+    : ['host', base.host];
   for (const [name, value] of req.headers ?? []) headerLines.push(name, value);
-  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body) : Buffer.from(req.body);
+  const body =
+    req.body === undefined
+      ? undefined
+      : typeof req.body === 'string'
+        ? Buffer.from(req.body)
+        : Buffer.from(req.body);
   const method = req.method ?? 'GET';
   // An explicit length (0 without a body) keeps Node from sending a chunked body.
-  if ((body !== undefined || method !== 'GET') && !(req.headers ?? []).some(([n]) => n.toLowerCase() === 'content-length')) {
+  if (
+    (body !== undefined || method !== 'GET') &&
+    !(req.headers ?? []).some(([n]) => n.toLowerCase() === 'content-length')
+  ) {
     headerLines.push('content-length', String(body?.length ?? 0));
   }
   const prefix = base.pathname.replace(/\/$/, '');
@@ -64,7 +74,9 @@ export function rawRequest(baseUrl: string, req: RawRequest): Promise<RawRespons
         res.on('error', reject);
       },
     );
-    request.setTimeout(req.timeoutMs ?? 30_000, () => request.destroy(new Error(`request to ${req.path} timed out`)));
+    request.setTimeout(req.timeoutMs ?? 30_000, () =>
+      request.destroy(new Error(`request to ${req.path} timed out`)),
+    );
     request.on('error', reject);
     request.end(body);
   });

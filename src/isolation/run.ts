@@ -7,7 +7,8 @@ export interface RunOptions {
 
 const NEEDS_TEXT = {
   loki: 'not applicable yet: the Loki API is not mounted on this server',
-  console: 'not applicable: no console API with canary users',
+  console:
+    'not run: needs canary console users, which only the test suite creates (users cannot be deleted afterwards)',
 } as const;
 
 /**
@@ -15,8 +16,15 @@ const NEEDS_TEXT = {
  * see only the canaries' own data). An attack whose needs are missing is reported `n/a` with the
  * reason; one that throws is reported `error` (a failed probe, not a breach).
  */
-export async function runAttacks(attacks: readonly Attack[], ctx: AttackContext, options: RunOptions = {}): Promise<AttackResult[]> {
-  const ordered = [...attacks.filter((a) => a.phase !== 'write'), ...attacks.filter((a) => a.phase === 'write')];
+export async function runAttacks(
+  attacks: readonly Attack[],
+  ctx: AttackContext,
+  options: RunOptions = {},
+): Promise<AttackResult[]> {
+  const ordered = [
+    ...attacks.filter((a) => a.phase !== 'write'),
+    ...attacks.filter((a) => a.phase === 'write'),
+  ];
   const results: AttackResult[] = [];
   for (const attack of ordered) {
     const started = performance.now();
@@ -28,9 +36,19 @@ export async function runAttacks(attacks: readonly Attack[], ctx: AttackContext,
     } else {
       try {
         const outcome = await attack.run(ctx);
-        result = { ...base, status: outcome.breached ? 'BREACH' : 'contained', detail: outcome.detail, ms: performance.now() - started };
+        result = {
+          ...base,
+          status: outcome.breached ? 'BREACH' : 'contained',
+          detail: outcome.detail,
+          ms: performance.now() - started,
+        };
       } catch (err) {
-        result = { ...base, status: 'error', detail: err instanceof Error ? err.message : String(err), ms: performance.now() - started };
+        result = {
+          ...base,
+          status: 'error',
+          detail: err instanceof Error ? err.message : String(err),
+          ms: performance.now() - started,
+        };
       }
     }
     results.push(result);

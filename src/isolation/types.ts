@@ -69,15 +69,7 @@ export interface AttackContext {
 }
 
 export type AttackGroup =
-  | 'write'
-  | 'credentials'
-  | 'headers'
-  | 'prometheus'
-  | 'loki'
-  | 'paths'
-  | 'params'
-  | 'console'
-  | 'limits';
+  'write' | 'credentials' | 'headers' | 'prometheus' | 'loki' | 'paths' | 'params' | 'console' | 'limits';
 
 export interface AttackOutcome {
   readonly breached: boolean;

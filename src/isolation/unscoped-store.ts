@@ -43,20 +43,29 @@ function unscopedStore(store: ControlPlaneStore): ControlPlaneStore {
     listServers: () => everyTenant((id) => store.listServers(id)),
     removeServer: (t, serverId, by) => anyTenant(t, (id) => store.removeServer(id, serverId, by)),
     listCredentials: (scope) =>
-      scope.kind === 'admin' ? store.listCredentials(scope) : everyTenant((id) => store.listCredentials(tenantScope(scope, id))),
+      scope.kind === 'admin'
+        ? store.listCredentials(scope)
+        : everyTenant((id) => store.listCredentials(tenantScope(scope, id))),
     getCredential: (scope, clientId) =>
-      scope.kind === 'admin' ? store.getCredential(scope, clientId) : anyTenant(scope.tenantId, (id) => store.getCredential(tenantScope(scope, id), clientId)),
+      scope.kind === 'admin'
+        ? store.getCredential(scope, clientId)
+        : anyTenant(scope.tenantId, (id) => store.getCredential(tenantScope(scope, id), clientId)),
     revokeCredential: (scope, clientId, by) =>
-      scope.kind === 'admin' ? store.revokeCredential(scope, clientId, by) : anyTenant(scope.tenantId, (id) => store.revokeCredential(tenantScope(scope, id), clientId, by)),
+      scope.kind === 'admin'
+        ? store.revokeCredential(scope, clientId, by)
+        : anyTenant(scope.tenantId, (id) => store.revokeCredential(tenantScope(scope, id), clientId, by)),
     rotateCredential: (scope, clientId, rotation, by) =>
       scope.kind === 'admin'
         ? store.rotateCredential(scope, clientId, rotation, by)
-        : anyTenant(scope.tenantId, (id) => store.rotateCredential(tenantScope(scope, id), clientId, rotation, by)),
+        : anyTenant(scope.tenantId, (id) =>
+            store.rotateCredential(tenantScope(scope, id), clientId, rotation, by),
+          ),
     getMembership: (t, userId) => anyTenant(t, (id) => store.getMembership(id, userId)),
     listTenantMembers: () => everyTenant((id) => store.listTenantMembers(id)),
     getEndpointByName: (t, name) => anyTenant(t, (id) => store.getEndpointByName(id, name)),
     listEndpoints: () => everyTenant((id) => store.listEndpoints(id)),
-    updateEndpoint: (t, endpointId, input, by) => anyTenant(t, (id) => store.updateEndpoint(id, endpointId, input, by)),
+    updateEndpoint: (t, endpointId, input, by) =>
+      anyTenant(t, (id) => store.updateEndpoint(id, endpointId, input, by)),
     removeEndpoint: (t, endpointId, by) => anyTenant(t, (id) => store.removeEndpoint(id, endpointId, by)),
     listEndpointsForProbing: () => everyTenant((id) => store.listEndpointsForProbing(id)),
     listPushRejections: (_t, filter) => everyTenant((id) => store.listPushRejections(id, filter)),

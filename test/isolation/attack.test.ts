@@ -14,7 +14,10 @@ import { createAdminKey } from './harness.ts';
  * are still run and printed, and must still run cleanly (an `error` fails the test).
  */
 const KNOWN_GAPS = new Map([
-  ['limits.noisy-neighbour', "no per-tenant query concurrency or CPU budget: A's back-to-back load shares B's event loop"],
+  [
+    'limits.noisy-neighbour',
+    "no per-tenant query concurrency or CPU budget: A's back-to-back load shares B's event loop",
+  ],
 ]);
 
 /**
@@ -46,7 +49,10 @@ describe('cross-tenant attack suite against irin serve', () => {
       console.log(
         `\nAttack suite (${results.length} attacks, no layer off):\n` +
           results
-            .map((r) => `  ${r.status.padEnd(9)} ${r.id.padEnd(width)}  ${r.detail}${r.status === 'BREACH' && KNOWN_GAPS.has(r.id) ? ` [known gap: ${KNOWN_GAPS.get(r.id)}]` : ''}`)
+            .map(
+              (r) =>
+                `  ${r.status.padEnd(9)} ${r.id.padEnd(width)}  ${r.detail}${r.status === 'BREACH' && KNOWN_GAPS.has(r.id) ? ` [known gap: ${KNOWN_GAPS.get(r.id)}]` : ''}`,
+            )
             .join('\n') +
           '\n',
       );
@@ -59,9 +65,17 @@ describe('cross-tenant attack suite against irin serve', () => {
 
   test('every attack is contained', async () => {
     results = await runAttacks(ALL_ATTACKS, canaries.ctx);
-    const notContained = results.filter((r) => r.status === 'error' || (r.status === 'BREACH' && !KNOWN_GAPS.has(r.id)));
-    assert.deepEqual(notContained.map((r) => `${r.status} ${r.id}: ${r.detail}`), []);
+    const notContained = results.filter(
+      (r) => r.status === 'error' || (r.status === 'BREACH' && !KNOWN_GAPS.has(r.id)),
+    );
+    assert.deepEqual(
+      notContained.map((r) => `${r.status} ${r.id}: ${r.detail}`),
+      [],
+    );
     // Loki and the console are mounted by the runtime: nothing may be skipped here.
-    assert.deepEqual(results.filter((r) => r.status === 'n/a').map((r) => r.id), []);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'n/a').map((r) => r.id),
+      [],
+    );
   });
 });

@@ -55,7 +55,8 @@ async function measureB(ctx: AttackContext, ms: number, into: Latencies): Promis
     let t = performance.now();
     const pushed = await pushMetrics(ctx.url, token, series);
     into.push.push(performance.now() - t);
-    if (pushed.status !== 204) throw new Error(`B's push answered ${pushed.status}: ${pushed.text.slice(0, 200)}`);
+    if (pushed.status !== 204)
+      throw new Error(`B's push answered ${pushed.status}: ${pushed.text.slice(0, 200)}`);
     t = performance.now();
     const read = await rawRequest(ctx.url, { path: query, headers: [readAuth] });
     into.query.push(performance.now() - t);
@@ -80,7 +81,11 @@ async function startNoisyA(ctx: AttackContext, maxDurationMs: number): Promise<N
     compressWriteRequest(
       encodeWriteRequest(
         Array.from({ length: seriesPerPush }, (_, i) => ({
-          labels: labelsFromRecord({ __name__: `irin_canary_noisy_${batch % 4}`, job: 'noisy', i: String(batch * seriesPerPush + i) }),
+          labels: labelsFromRecord({
+            __name__: `irin_canary_noisy_${batch % 4}`,
+            job: 'noisy',
+            i: String(batch * seriesPerPush + i),
+          }),
           samples: [{ t: t0, v: i }],
         })),
       ),
@@ -106,7 +111,11 @@ async function startNoisyA(ctx: AttackContext, maxDurationMs: number): Promise<N
       maxDurationMs,
     }),
   );
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./noisy-load.mjs', import.meta.url)), planFile], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./noisy-load.mjs', import.meta.url)), planFile],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -119,7 +128,9 @@ async function startNoisyA(ctx: AttackContext, maxDurationMs: number): Promise<N
       }
     };
     child.stdout.on('data', onData);
-    void exited.then((code) => reject(new Error(`the noisy load exited (${code}) before starting: ${out.slice(0, 500)}`)));
+    void exited.then((code) =>
+      reject(new Error(`the noisy load exited (${code}) before starting: ${out.slice(0, 500)}`)),
+    );
   });
   try {
     await ready;
@@ -152,7 +163,9 @@ export const noisyNeighbour: Attack = {
   group: 'limits',
   title: "noisy neighbour: A pushing and querying at its limits does not raise B's p99 more than 2×",
   guards: [],
-  otherGuards: ['per-tenant ingestion, series and query limits; the query engine yields between slices of work'],
+  otherGuards: [
+    'per-tenant ingestion, series and query limits; the query engine yields between slices of work',
+  ],
   testOnly: true,
   // Last of all: it fills A up to its series limit, which would refuse the write probes' series.
   phase: 'write',
@@ -180,7 +193,9 @@ export const noisyNeighbour: Attack = {
       `B's p99 push ${fmt(push.alone)} alone, ${fmt(push.beside)} beside A; query ${fmt(query.alone)} alone, ${fmt(query.beside)} beside A ` +
       `(${alone.push.length} and ${beside.push.length} rounds); A's answers ${JSON.stringify(answers)}`;
     if (!Object.keys(answers).some((k) => /^push (429|400) (ingestion|maxSeries)/.test(k))) {
-      throw new Error(`A never ran into its ingestion or series limit, so the probe proves nothing: ${detail}`);
+      throw new Error(
+        `A never ran into its ingestion or series limit, so the probe proves nothing: ${detail}`,
+      );
     }
     const breached = push.beside > ALLOWED_FACTOR * push.alone || query.beside > ALLOWED_FACTOR * query.alone;
     return { breached, detail };

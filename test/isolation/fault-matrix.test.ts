@@ -32,7 +32,9 @@ describe('isolation layers switched off one at a time', () => {
 
   after(() => {
     if (runs.length === 0) return;
-    console.log(`\nIsolation matrix (${HTTP_ATTACKS.length} attacks × ${runs.length} runs):\n\n${formatMatrix(HTTP_ATTACKS, runs)}\n`);
+    console.log(
+      `\nIsolation matrix (${HTTP_ATTACKS.length} attacks × ${runs.length} runs):\n\n${formatMatrix(HTTP_ATTACKS, runs)}\n`,
+    );
   });
 
   for (const off of CONFIGS) {
@@ -47,7 +49,11 @@ describe('isolation layers switched off one at a time', () => {
       runs.push({ off, results: new Map(results.map((r) => [r.id, r])) });
 
       const errors = results.filter((r) => r.status === 'error');
-      assert.deepEqual(errors.map((r) => `${r.id}: ${r.detail}`), [], 'probes that could not run');
+      assert.deepEqual(
+        errors.map((r) => `${r.id}: ${r.detail}`),
+        [],
+        'probes that could not run',
+      );
       const wrong: string[] = [];
       for (const attack of HTTP_ATTACKS) {
         const r = results.find((x) => x.id === attack.id)!;
@@ -55,9 +61,12 @@ describe('isolation layers switched off one at a time', () => {
         const expected = expectation(attack, off);
         // Runs with several layers off promise nothing beyond "the probe sees the breach".
         if (off.length > 1 && expected === 'contained') continue;
-        if (expected === 'contained' && r.status !== 'contained') wrong.push(`${attack.id} got through with ${runName(off)} off: ${r.detail}`);
+        if (expected === 'contained' && r.status !== 'contained')
+          wrong.push(`${attack.id} got through with ${runName(off)} off: ${r.detail}`);
         if (expected === 'breach' && r.status !== 'BREACH') {
-          wrong.push(`${attack.id} stayed contained with all its guards (${runName(off)}) off — the probe cannot see a breach: ${r.detail}`);
+          wrong.push(
+            `${attack.id} stayed contained with all its guards (${runName(off)}) off — the probe cannot see a breach: ${r.detail}`,
+          );
         }
       }
       assert.deepEqual(wrong, []);

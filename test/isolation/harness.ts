@@ -8,15 +8,21 @@ import { startTestIrin, type TestIrin } from '../support/irin.ts';
  * The phrase that unlocks src/isolation/faults.ts. It lives only here (faults.ts keeps its
  * SHA-256), so no code outside the tests can switch a layer off.
  */
-export const FAULT_MARKER = 'test/isolation only: switch one isolation layer off to prove the other layers contain every attack';
+export const FAULT_MARKER =
+  'test/isolation only: switch one isolation layer off to prove the other layers contain every attack';
 
 /** An admin key made the way `irin admin-key create` makes it: on the data dir's control plane. */
 export async function createAdminKey(dataDir: string): Promise<string> {
   const cp = openControlPlane({ dataDir });
   try {
-    const issued = await createCredential({ store: cp.store, hasher: cp.hasher, by: { actor: 'test', sourceAddr: null } }, 'admin', undefined, {
-      name: 'isolation-test',
-    });
+    const issued = await createCredential(
+      { store: cp.store, hasher: cp.hasher, by: { actor: 'test', sourceAddr: null } },
+      'admin',
+      undefined,
+      {
+        name: 'isolation-test',
+      },
+    );
     return issued.token;
   } finally {
     await cp.store.close();
@@ -35,13 +41,19 @@ export interface IsolationTarget {
  * console users. The failure limiter is relaxed: the probes present many bad credentials from one
  * address on purpose, and a 429 must not hide what the layer under test would have done.
  */
-export async function startIsolationTarget(layersOff: readonly IsolationLayer[] = []): Promise<IsolationTarget> {
+export async function startIsolationTarget(
+  layersOff: readonly IsolationLayer[] = [],
+): Promise<IsolationTarget> {
   injectIsolationFaults(layersOff, FAULT_MARKER);
   let irin: TestIrin | undefined;
   try {
     irin = await startTestIrin({ 'auth.failure_limit': 1_000_000 });
     const adminKey = await createAdminKey(irin.dataDir);
-    const canaries = await provisionCanaries({ url: irin.url, adminKey, consoleUsers: { consoleUrl: irin.url } });
+    const canaries = await provisionCanaries({
+      url: irin.url,
+      adminKey,
+      consoleUsers: { consoleUrl: irin.url },
+    });
     const running = irin;
     return {
       irin: running,

@@ -36,7 +36,8 @@ function cell(attack: Attack, run: FaultRun): string {
   if (r.status === 'n/a') return 'n/a';
   if (r.status === 'error') return 'ERROR';
   // With several layers off the design promises nothing more: a breach there is only information.
-  if (r.status === 'BREACH') return expectation(attack, run.off) === 'breach' || run.off.length > 1 ? 'BREACH' : 'BREACH!!';
+  if (r.status === 'BREACH')
+    return expectation(attack, run.off) === 'breach' || run.off.length > 1 ? 'BREACH' : 'BREACH!!';
   const remaining = attack.guards.filter((g) => !run.off.includes(g)).map((g) => LAYER_CODE[g]);
   if ((attack.otherGuards ?? []).length > 0) remaining.push('x');
   return remaining.length ? remaining.join('+') : 'ok?';
@@ -47,7 +48,11 @@ export function formatMatrix(attacks: readonly Attack[], runs: readonly FaultRun
   const header = ['attack \\ layer off', ...runs.map((r) => runName(r.off))];
   const rows = attacks.map((a) => [a.id, ...runs.map((r) => cell(a, r))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   out.push(
     '',

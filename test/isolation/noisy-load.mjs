@@ -45,7 +45,9 @@ async function pushLoop() {
       });
       const text = await res.text();
       // Name the limit behind a refusal, so the probe can tell that A really ran into its limits.
-      const limit = /\b(maxSeries|ingestionRate|ingestionBurst|serverMaxSeries|serverIngestionRate)\b/.exec(text)?.[1];
+      const limit = /\b(maxSeries|ingestionRate|ingestionBurst|serverMaxSeries|serverIngestionRate)\b/.exec(
+        text,
+      )?.[1];
       count('push', limit ? `${res.status} ${limit}` : res.status);
     } catch (err) {
       count('push', err.code ?? 'error');
