@@ -7,6 +7,7 @@ import { registerServerCommands } from './commands/server.ts';
 import { registerTenantCommands } from './commands/tenant.ts';
 import { registerUserCommands } from './commands/user.ts';
 import { UsageError, type CliIo } from './context.ts';
+import { registerVerifyIsolationCommand } from '../isolation/cli.ts';
 
 /**
  * Exit codes (docs/cli.md): 0 success; 1 the operation failed (not found, already exists, not
@@ -41,6 +42,7 @@ export async function buildProgram(io: CliIo, argv: readonly string[] = []): Pro
   registerUserCommands(program, io);
   registerEndpointCommands(program, io);
   registerAuditCommand(program, io);
+  registerVerifyIsolationCommand(program, io);
   return program;
 }
 
