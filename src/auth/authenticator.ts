@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { layerOff } from '../isolation/faults.ts';
+import { asIfValid, layerOff } from '../isolation/faults.ts';
 import { BUILTIN_DEFAULT_LIMITS, effectiveLimits, type TenantLimits } from '../tenancy/limits.ts';
 import type { ControlPlaneStore, CredentialAuthRecord, CredentialKind, Tenant } from '../tenancy/store.ts';
 import { RejectionAuditor, UsageRecorder, type RejectionAuditOptions } from './background-writes.ts';
@@ -150,7 +150,7 @@ export function createRequestAuthenticator(
   }
 
   function resolveCredential(rec: CredentialAuthRecord): Resolved {
-    if (layerOff('credentials')) rec = { ...rec, revokedAt: null, expiresAt: null, tenant: rec.tenant && { ...rec.tenant, status: 'active' }, server: rec.server && { ...rec.server, removed: false } }; // test-only fault injection (docs/security.md)
+    if (layerOff('credentials')) rec = asIfValid(rec); // test-only fault injection (docs/security.md)
     const base = {
       kind: rec.kind,
       tenantId: rec.tenantId,
