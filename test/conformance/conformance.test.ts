@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTsdb, type Tsdb } from '../../src/tsdb/db.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
-import { PrometheusServer, prometheusAvailable, PROMETHEUS_BIN } from './prometheus-server.ts';
+import { missingBinaries } from '../support/binaries.ts';
+import { PrometheusServer, PROMETHEUS_BIN } from './prometheus-server.ts';
 import { QUERIES } from './queries.ts';
 import { runConformance, type Backend } from './run.ts';
 import { MemoryQuerier } from '../unit/promql/memory-querier.ts';
@@ -20,8 +21,7 @@ import { MemoryQuerier } from '../unit/promql/memory-querier.ts';
  */
 const KNOWN_DIFFERENCES: ReadonlySet<string> = new Set<string>([]);
 
-const ci = process.env.CI === 'true';
-const skip = !prometheusAvailable() && !ci ? `${PROMETHEUS_BIN} is not installed` : false;
+const skip = missingBinaries(PROMETHEUS_BIN);
 
 describe('PromQL conformance with Prometheus 2.42', { skip }, () => {
   let prom: PrometheusServer;
@@ -30,7 +30,6 @@ describe('PromQL conformance with Prometheus 2.42', { skip }, () => {
   let tsdbDir: string;
 
   before(async () => {
-    if (!prometheusAvailable()) throw new Error(`${PROMETHEUS_BIN} is required in CI`);
     dataset = buildDataset(Date.now());
     tsdbDir = mkdtempSync(join(tmpdir(), 'irin-conformance-'));
     tsdb = await openTsdb({ dir: tsdbDir });

@@ -1,78 +1,52 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressWriteRequest, encodeWriteRequest, type WriteSeries } from '../../src/client/remote-write.ts';
+import { PROMETHEUS_BIN as DEBIAN_PROMETHEUS } from '../support/binaries.ts';
+import { ChildServer, freePort } from '../support/child-server.ts';
 
 /**
  * A throw-away Debian Prometheus (2.42) for reference results: started on a free loopback port
  * with a temporary storage directory and the remote-write receiver, fed over remote write.
  */
 
-export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
-
-export function prometheusAvailable(): boolean {
-  return existsSync(PROMETHEUS_BIN);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? DEBIAN_PROMETHEUS;
 
 export class PrometheusServer {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly server: ChildServer,
     private readonly dir: string,
-    readonly url: string,
-    private readonly output: string[],
   ) {}
+
+  get url(): string {
+    return this.server.url;
+  }
 
   static async start(extraArgs: string[] = []): Promise<PrometheusServer> {
     const dir = mkdtempSync(join(tmpdir(), 'irin-prom-'));
     const config = join(dir, 'prometheus.yml');
     writeFileSync(config, 'global:\n  scrape_interval: 1h\n  evaluation_interval: 1m\n');
     const port = await freePort();
-    const output: string[] = [];
-    const child = spawn(
-      PROMETHEUS_BIN,
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--web.enable-remote-write-receiver',
-        '--log.level=warn',
-        ...extraArgs,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-    const server = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`, output);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited early:\n${output.join('')}`);
-      try {
-        const res = await fetch(`${server.url}/-/ready`);
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`prometheus did not become ready:\n${output.join('')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      const server = await ChildServer.start(
+        'prometheus',
+        PROMETHEUS_BIN,
+        [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--web.enable-remote-write-receiver',
+          '--log.level=warn',
+          ...extraArgs,
+        ],
+        port,
+        '/-/ready',
+      );
+      return new PrometheusServer(server, dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
     }
-    return server;
   }
 
   /** Pushes series in one remote-write request (one request, so the empty head accepts old samples). */
@@ -96,12 +70,7 @@ export class PrometheusServer {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
-      const exited = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (this.child.exitCode === null) this.child.kill('SIGKILL');
-    }
+    await this.server.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

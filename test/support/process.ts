@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { ChildServer } from './child-server.ts';
 
 export interface IrinProcess {
   readonly child: ChildProcess;
@@ -8,22 +9,14 @@ export interface IrinProcess {
 
 /** Starts `irin serve` as a real process (for signals and kill -9) and waits until it is ready. */
 export async function spawnIrin(dataDir: string, env: Record<string, string> = {}): Promise<IrinProcess> {
-  const child = spawn(process.execPath, ['bin/irin.mjs', 'serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IRIN_PROBE_ENABLED: 'false', ...env },
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const m = /"address":"(https?:\/\/[^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`irin serve exited (${code}) before listening:\n${out}`)));
-  });
-  return { child, url, output: () => out };
+  const irin = await ChildServer.startAnnounced(
+    'irin serve',
+    process.execPath,
+    ['bin/irin.mjs', 'serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'info'],
+    /"address":"(https?:\/\/[^"]+)"/,
+    { env: { IRIN_PROBE_ENABLED: 'false', ...env }, timeoutMs: 60_000 },
+  );
+  return { child: irin.child, url: irin.url, output: () => irin.output() };
 }
 
 export async function exitOf(child: ChildProcess): Promise<number | null> {

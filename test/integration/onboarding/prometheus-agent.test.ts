@@ -14,7 +14,8 @@ import { promGet, instantVector, waitFor } from '../../support/http.ts';
 import { startTestIrin, type TestIrin } from '../../support/irin.ts';
 import { Provisioner, type TenantFixture } from '../../support/provision.ts';
 import { HOSTILE_VALUES } from '../../unit/onboarding/hostile.ts';
-import { Agent, agentsUnavailable, freePort, NODE_EXPORTER_BIN, PROMETHEUS_BIN } from './processes.ts';
+import { missingBinaries, NODE_EXPORTER_BIN, PROMETHEUS_BIN } from '../../support/binaries.ts';
+import { ChildServer, freePort } from '../../support/child-server.ts';
 
 /**
  * Debian's node_exporter and Prometheus (agent mode) configured with exactly the configuration
@@ -22,7 +23,7 @@ import { Agent, agentsUnavailable, freePort, NODE_EXPORTER_BIN, PROMETHEUS_BIN }
  * and the intervals (1 s, to keep the test short) are the test's — pushing to a real Irin.
  */
 
-const skip = agentsUnavailable();
+const skip = missingBinaries(PROMETHEUS_BIN, NODE_EXPORTER_BIN);
 
 /** node_exporter's default fs-types-exclude without `overlay`, so a container's root FS is reported too. */
 const FS_TYPES_EXCLUDE =
@@ -50,14 +51,14 @@ describe('Prometheus agent → Irin with the generated configuration', { skip },
   let prov: Provisioner;
   let acme: TenantFixture;
   let dir: string;
-  let nodeExporter: Agent;
-  const agents: Agent[] = [];
+  let nodeExporter: ChildServer;
+  const agents: ChildServer[] = [];
 
   /** Starts Prometheus in agent mode with the configuration generated for these inputs. */
   async function startAgent(
     name: string,
     input: { tenantSlug: string; instance: string; clientId: string; secret: string },
-  ): Promise<Agent> {
+  ): Promise<ChildServer> {
     const passwordFile = join(dir, `${name}.secret`);
     writeFileSync(passwordFile, input.secret, { mode: 0o600 });
     const config = generatePrometheusAgentConfig(
@@ -72,7 +73,7 @@ describe('Prometheus agent → Irin with the generated configuration', { skip },
     const configFile = join(dir, `${name}.yml`);
     writeFileSync(configFile, config, { mode: 0o600 });
     const port = await freePort();
-    const agent = await Agent.start(
+    const agent = await ChildServer.start(
       `prometheus agent ${name}`,
       PROMETHEUS_BIN,
       [
@@ -93,7 +94,7 @@ describe('Prometheus agent → Irin with the generated configuration', { skip },
     prov = new Provisioner(irin.dataDir);
     acme = await prov.tenant('acme', ['web-1']);
     const nePort = await freePort();
-    nodeExporter = await Agent.start(
+    nodeExporter = await ChildServer.start(
       'node_exporter',
       NODE_EXPORTER_BIN,
       [

@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { AGREEING, BLACKBOX_BIN, compareWithBlackbox, formatRows } from './compare-blackbox.ts';
+import { BLACKBOX_EXPORTER_BIN, missingBinaries } from '../../support/binaries.ts';
+import { AGREEING, compareWithBlackbox, formatRows } from './compare-blackbox.ts';
 
-const available = existsSync(BLACKBOX_BIN);
-
-// In CI the Debian package is part of the machine: a missing binary is a failure there, not a skip.
 test(
   'Irin and prometheus-blackbox-exporter agree on the same HTTPS targets',
-  {
-    skip: !available && process.env.CI !== 'true' ? `${BLACKBOX_BIN} not installed` : false,
-    timeout: 60_000,
-  },
+  { skip: missingBinaries(BLACKBOX_EXPORTER_BIN), timeout: 60_000 },
   async () => {
     const rows = await compareWithBlackbox();
     assert.equal(rows.length, 6);

@@ -6,21 +6,18 @@
  *
  * Also used by blackbox-compare.test.ts, which asserts that the two agree.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAddressPolicy } from '../../../src/probe/address-policy.ts';
 import { probeHttp } from '../../../src/probe/http-probe.ts';
 import { outcomeSeries } from '../../../src/probe/metrics.ts';
+import { BLACKBOX_EXPORTER_BIN } from '../../support/binaries.ts';
+import { ChildServer, freePort } from '../../support/child-server.ts';
 import { CertFactory, startServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
-
-export const BLACKBOX_BIN = '/usr/bin/prometheus-blackbox-exporter';
 
 export interface ComparedValues {
   readonly probe_success: number | null;
@@ -77,39 +74,13 @@ function fromExposition(text: string): ComparedValues {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`blackbox exporter exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`blackbox exporter did not become healthy at ${url}: ${stderr()}`);
-}
-
 /** Runs the comparison; returns one row per case. Needs the Debian blackbox exporter binary. */
 export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
-  if (!existsSync(BLACKBOX_BIN))
-    throw new Error(`${BLACKBOX_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`);
+  if (!existsSync(BLACKBOX_EXPORTER_BIN))
+    throw new Error(`${BLACKBOX_EXPORTER_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`);
   const certs = new CertFactory();
   const servers: TestServer[] = [];
-  let child: ChildProcess | null = null;
+  let exporter: ChildServer | undefined;
   try {
     const now = Math.floor(Date.now() / 1000) * 1000;
     const ca = certs.ca('Irin Compare CA', 90);
@@ -161,14 +132,14 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
       ].join('\n'),
     );
     const port = await freePort();
-    let stderr = '';
-    child = spawn(BLACKBOX_BIN, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    await waitHealthy(`http://127.0.0.1:${port}/-/healthy`, child, () => stderr);
+    exporter = await ChildServer.start(
+      'blackbox exporter',
+      BLACKBOX_EXPORTER_BIN,
+      [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`],
+      port,
+      '/-/healthy',
+      { timeoutMs: 15_000 },
+    );
 
     const policy = createAddressPolicy({ allow: ['127.0.0.0/8'] });
     const extraCa = [new X509Certificate(ca.cert)];
@@ -183,9 +154,7 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
     const rows: ComparisonRow[] = [];
     for (const c of cases) {
       const module = c.verify ? 'verify' : 'insecure';
-      const res = await fetch(
-        `http://127.0.0.1:${port}/probe?module=${module}&target=${encodeURIComponent(c.url)}`,
-      );
+      const res = await fetch(`${exporter.url}/probe?module=${module}&target=${encodeURIComponent(c.url)}`);
       const blackbox = fromExposition(await res.text());
       const outcome = await probeHttp(
         {
@@ -221,10 +190,7 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
     }
     return rows;
   } finally {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await exporter?.stop();
     for (const s of servers) await s.close();
     certs.cleanup();
   }

@@ -1,16 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { missingBinaries, PROMTOOL_BIN } from '../../support/binaries.ts';
 import { buildApiApp, T0 } from './api-harness.ts';
 
 /** Debian's promtool (Prometheus 2.42) queries Irin's Prometheus API with a read key. */
 
-const PROMTOOL = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
+const PROMTOOL = process.env.PROMTOOL_BIN ?? PROMTOOL_BIN;
 const run = promisify(execFile);
-const skip = !existsSync(PROMTOOL) && process.env.CI !== 'true' ? `${PROMTOOL} is not installed` : false;
+const skip = missingBinaries(PROMTOOL);
 
 describe('promtool against the Prometheus API', { skip }, () => {
   let app: FastifyInstance;
