@@ -114,11 +114,19 @@ describe('console in a browser', () => {
   });
 
   test('the first dashboard renders quickly and its figures equal the PromQL results', async () => {
-    // Three loads of the overview (the server runs in this test process, next to the prober and
-    // the simulated agents): the median is the figure that counts.
+    // Three loads of the overview; the median time is logged (about 0.8 s with the server in its
+    // own process on an idle machine). Asserted: no request waterfall — one query for every gauge
+    // of every server, four data requests in all — and a bound that only catches pathologies,
+    // since this machine also runs the server, the prober and the simulated agents.
     const loads: number[] = [];
     let request: Request | undefined;
     for (let k = 0; k < 3; k++) {
+      const seen: string[] = [];
+      const track = (r: Request) => {
+        const path = new URL(r.url()).pathname;
+        if (/^\/(api|prometheus|loki)\//.test(path)) seen.push(path);
+      };
+      page.on('request', track);
       const queried = page.waitForRequest(
         (r) => r.url().endsWith('/prometheus/api/v1/query') && (r.postData() ?? '').includes('irin_panel'),
       );
@@ -133,11 +141,22 @@ describe('console in a browser', () => {
           .waitFor();
       }
       loads.push(Date.now() - started);
+      await page.getByRole('img', { name: 'CPU busy per server over time' }).waitFor();
+      page.off('request', track);
+      assert.deepEqual(
+        [...seen].sort(),
+        [
+          '/api/console/me',
+          '/api/console/servers',
+          '/prometheus/api/v1/query',
+          '/prometheus/api/v1/query_range',
+        ],
+        'the overview makes four data requests',
+      );
     }
     const median = [...loads].sort((a, b) => a - b)[1]!;
     console.log(`overview rendered in ${loads.join(', ')} ms (median ${median} ms)`);
-    // About 0.8 s with the server in its own process; the bound leaves room for a busy CI machine.
-    assert.ok(median < 1500, `the overview took ${median} ms`);
+    assert.ok(median < 5000, `the overview took ${median} ms`);
     await browser.screenshot('03-system-health', { fullPage: true });
 
     const time = new URLSearchParams(request!.postData()!).get('time')!;
