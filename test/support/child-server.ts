@@ -15,7 +15,9 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port from the OS')),
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port from the OS')),
       );
     });
   });
@@ -111,7 +113,12 @@ export class ChildServer {
     return server;
   }
 
-  private static launch(name: string, bin: string, args: readonly string[], options: ChildServerOptions): ChildServer {
+  private static launch(
+    name: string,
+    bin: string,
+    args: readonly string[],
+    options: ChildServerOptions,
+  ): ChildServer {
     const env = options.env ? { ...process.env, ...options.env } : process.env;
     return new ChildServer(name, spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
   }

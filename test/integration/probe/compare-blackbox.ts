@@ -77,7 +77,9 @@ function fromExposition(text: string): ComparedValues {
 /** Runs the comparison; returns one row per case. Needs the Debian blackbox exporter binary. */
 export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
   if (!existsSync(BLACKBOX_EXPORTER_BIN))
-    throw new Error(`${BLACKBOX_EXPORTER_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`);
+    throw new Error(
+      `${BLACKBOX_EXPORTER_BIN} is not installed (apt-get install prometheus-blackbox-exporter)`,
+    );
   const certs = new CertFactory();
   const servers: TestServer[] = [];
   let exporter: ChildServer | undefined;

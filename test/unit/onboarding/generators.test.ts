@@ -207,7 +207,9 @@ function promtoolAccepts(text: string): void {
   const dir = mkdtempSync(join(tmpdir(), 'irin-promtool-'));
   try {
     writeFileSync(join(dir, 'agent.yml'), text);
-    const r = spawnSync(PROMTOOL_BIN, ['check', 'config', '--agent', join(dir, 'agent.yml')], { encoding: 'utf8' });
+    const r = spawnSync(PROMTOOL_BIN, ['check', 'config', '--agent', join(dir, 'agent.yml')], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `promtool rejected the configuration:\n${r.stdout}${r.stderr}\n${text}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
