@@ -43,9 +43,14 @@ export class LogPartitions {
     let store = this.stores.get(tenantId);
     if (!store) {
       const onError = this.options.onError;
+      const retention = this.options.retentionMs;
       store = LocalTenantLogStore.open(this.dirFor(tenantId), {
         ...this.options.store,
         ...(onError ? { onError: (err: Error) => onError(tenantId, err) } : {}),
+      }).then(async (s) => {
+        // A store not opened for a while may hold partitions past retention: drop them first.
+        if (retention) await s.applyRetention(Date.now(), retention(tenantId));
+        return s;
       });
       this.stores.set(tenantId, store);
       store.catch(() => this.stores.delete(tenantId));

@@ -318,6 +318,33 @@ describe('log store', () => {
     await parts.closeAll();
   });
 
+  it('LogPartitions applies each tenant retention when a store is opened and on its timer', async () => {
+    const dataDir = tempDir();
+    const now = Date.now();
+    let parts = new LogPartitions({ dataDir, store: manual });
+    const s = await parts.get(5);
+    await s.append({
+      ...req(
+        [{ labels: labels({ tenant: 'x' }), entries: [entry(now - 3 * 3600_000, 'old'), entry(now, 'new')] }],
+        { window: 86_400_000 },
+      ),
+      nowMs: now,
+    });
+    await parts.closeAll();
+    parts = new LogPartitions({
+      dataDir,
+      store: manual,
+      retentionMs: () => 3600_000,
+      retentionIntervalMs: 0,
+    });
+    const reopened = await parts.get(5);
+    assert.deepEqual(
+      (await readAll(reopened.querier())).map((e) => e.line),
+      ['new'],
+    );
+    await parts.closeAll();
+  });
+
   it('fails loudly on a damaged checkpoint instead of guessing', async () => {
     const dir = tempDir();
     const store = await LocalTenantLogStore.open(dir, manual);
