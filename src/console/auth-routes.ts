@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { verifyLogin } from '../auth/login.ts';
 import { verifyPassword } from '../auth/password.ts';
@@ -97,7 +97,7 @@ async function userFromTicket(ctx: ConsoleContext, ticket: string): Promise<User
 async function startSession(
   ctx: ConsoleContext,
   request: FastifyRequest,
-  reply: Parameters<Parameters<typeof handler>[0]>[1],
+  reply: FastifyReply,
   user: User,
   preferredOrg?: number,
 ): Promise<MeResponse> {
