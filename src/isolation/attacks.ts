@@ -1619,15 +1619,20 @@ const consoleAttacks: Attack[] = [
     needs: ['console'],
     phase: 'write',
     async run(ctx) {
-      const res = await consoleRequest(ctx, 'POST', '/api/console/org', { orgId: ctx.b.id });
+      // Obeyed means: after the switch the session reads what it could not read before.
       const cookie: Header = ['cookie', `irin_session=${ctx.console!.adminA.cookie}`];
+      const before = await promQuery(ctx, CANARY_SHARED_METRIC, 'instant', [cookie]);
+      const leakBefore = before.status === 200 ? foreignData(ctx, before.json) : undefined;
+      const res = await consoleRequest(ctx, 'POST', '/api/console/org', { orgId: ctx.b.id });
+      const after = await promQuery(ctx, CANARY_SHARED_METRIC, 'instant', [cookie]);
+      const leakAfter = after.status === 200 ? foreignData(ctx, after.json) : undefined;
       return verdict([
         acceptedProbe("switch to B's org", res),
-        leakProbe(
-          ctx,
-          'a query with the session afterwards',
-          await promQuery(ctx, CANARY_SHARED_METRIC, 'instant', [cookie]),
-        ),
+        {
+          what: 'a query with the session after the switch',
+          res: after,
+          breach: leakAfter && !leakBefore ? leakAfter : undefined,
+        },
       ]);
     },
   },
