@@ -4,17 +4,19 @@
  * Prints: append throughput (remote-write-like batches: one scrape of one server per append,
  * all servers of a 15 s step concurrently, WAL fsync'd), bytes per sample on disk once blocks are
  * compacted, head bytes per series with 6 h of 15 s samples, WAL replay time for 5 M samples.
- * Env: SERVERS (default 10, ~700 series each), HOURS of data for throughput/compression (12),
- * REPLAY_SAMPLES (5e6), PHASES (comma list of append,memory,replay; default all).
+ * Env: SERVERS (default 10; each a SimulatedNode of 600 series, as bench:ingest uses), HOURS of
+ * data for throughput/compression (12), REPLAY_SAMPLES (5e6), PHASES (comma list of
+ * append,memory,replay; default all).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { SimulatedNode } from '../src/client/simulated-node.ts';
 import { Tsdb } from '../src/tsdb/db.ts';
 import type { AppendSeries } from '../src/tsdb/types.ts';
-import { ServerWorkload } from './tsdb-workload.ts';
+import { dirBytes, fmt } from './support/processes.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -27,35 +29,16 @@ const STEP = 15_000;
 const HOUR = 3_600_000;
 const T0 = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR;
 
-function servers(n: number): ServerWorkload[] {
+function servers(n: number): SimulatedNode[] {
   return Array.from(
     { length: n },
-    (_, i) => new ServerWorkload({ instance: `srv-${i}:9100`, job: 'node', tenant: 'bench' }, i + 1),
+    (_, i) => new SimulatedNode({ instance: `srv-${i}:9100`, job: 'node', tenant: 'bench', seed: i + 1 }),
   );
 }
 
 /** One remote-write-like request per server for scrape `step`. */
-function requests(ws: ServerWorkload[], step: number): AppendSeries[][] {
-  const t = T0 + step * STEP;
-  return ws.map((w) => {
-    w.step();
-    const out: AppendSeries[] = new Array(w.size);
-    for (let i = 0; i < w.size; i++) out[i] = { labels: w.labels[i]!, samples: [{ t, v: w.values[i]! }] };
-    return out;
-  });
-}
-
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return n;
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+function requests(nodes: SimulatedNode[], step: number): AppendSeries[][] {
+  return nodes.map((node) => node.scrape(T0 + step * STEP, STEP));
 }
 
 /** How fast this machine runs plain JS right now (shared CI boxes vary a lot). */
@@ -146,7 +129,7 @@ try {
     appendMs += performance.now() - a0;
     const cpu = process.cpuUsage(cpu0);
     report(
-      `series: ${fmt(db.headStats().series)} (${SERVERS} servers x ${ws[0]!.size}), ${HOURS} h of 15 s samples = ${fmt(samples)} samples`,
+      `series: ${fmt(db.headStats().series)} (${SERVERS} servers x ${ws[0]!.series.length}), ${HOURS} h of 15 s samples = ${fmt(samples)} samples`,
     );
     report(
       `append: ${fmt(samples / (appendMs / 1000))} samples/s wall (${fmt(appendMs)} ms incl. waiting for WAL fsync; generator ${fmt(genMs)} ms not counted); ` +
@@ -177,7 +160,7 @@ try {
     // --- WAL replay of REPLAY_SAMPLES samples after an unclean stop ---------------------------------
     const dir = join(root, 'replay');
     const ws = servers(SERVERS);
-    const perStep = ws.reduce((n, w) => n + w.size, 0);
+    const perStep = ws.reduce((n, w) => n + w.series.length, 0);
     const steps = Math.ceil(REPLAY_SAMPLES / perStep);
     const db = await Tsdb.open({ dir, blockDurationMs: 24 * HOUR, checkpointOnClose: false });
     let samples = 0;
