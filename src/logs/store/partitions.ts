@@ -20,6 +20,7 @@ export interface LogPartitionsOptions {
  */
 export class LogPartitions {
   private readonly stores = new Map<number, Promise<LocalTenantLogStore>>();
+  private readonly dropping = new Map<number, Promise<void>>();
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -36,7 +37,7 @@ export class LogPartitions {
     return join(this.options.dataDir, 'tenants', String(tenantId), 'logs');
   }
 
-  /** The tenant's store, opened on first use. */
+  /** The tenant's store, opened on first use (after a drop of it in progress has finished). */
   get(tenantId: number): Promise<LocalTenantLogStore> {
     if (this.closed) return Promise.reject(new Error('log partitions are closed'));
     if (layerOff('partitions')) tenantId = SHARED_PARTITION_ID; // test-only fault injection (docs/security.md)
@@ -44,10 +45,15 @@ export class LogPartitions {
     if (!store) {
       const onError = this.options.onError;
       const retention = this.options.retentionMs;
-      store = LocalTenantLogStore.open(this.dirFor(tenantId), {
-        ...this.options.store,
-        ...(onError ? { onError: (err: Error) => onError(tenantId, err) } : {}),
-      }).then(async (s) => {
+      const dir = this.dirFor(tenantId);
+      const dropping = this.dropping.get(tenantId);
+      store = (async () => {
+        if (dropping) await dropping;
+        return LocalTenantLogStore.open(dir, {
+          ...this.options.store,
+          ...(onError ? { onError: (err: Error) => onError(tenantId, err) } : {}),
+        });
+      })().then(async (s) => {
         // A store not opened for a while may hold partitions past retention: drop them first.
         if (retention) await s.applyRetention(Date.now(), retention(tenantId));
         return s;
@@ -58,18 +64,26 @@ export class LogPartitions {
     return store;
   }
 
-  /** Closes and deletes a tenant's logs (tenant decommissioning). */
-  async drop(tenantId: number): Promise<void> {
+  /** Closes and deletes a tenant's logs (tenant decommissioning); a get() meanwhile waits for it. */
+  drop(tenantId: number): Promise<void> {
     const store = this.stores.get(tenantId);
     this.stores.delete(tenantId);
-    if (store) {
-      try {
-        await (await store).close({ flush: false });
-      } catch {
-        // Being deleted anyway.
+    const previous = this.dropping.get(tenantId);
+    const done: Promise<void> = (async () => {
+      if (previous) await previous;
+      if (store) {
+        try {
+          await (await store).close({ flush: false });
+        } catch {
+          // Being deleted anyway.
+        }
       }
-    }
-    rmSync(this.dirFor(tenantId), { recursive: true, force: true });
+      rmSync(this.dirFor(tenantId), { recursive: true, force: true });
+    })().finally(() => {
+      if (this.dropping.get(tenantId) === done) this.dropping.delete(tenantId);
+    });
+    this.dropping.set(tenantId, done);
+    return done;
   }
 
   /** Drops partitions past each open tenant's retention. */

@@ -315,6 +315,17 @@ describe('log store', () => {
     assert.ok(!existsSync(join(dataDir, 'tenants', '1', 'logs')));
     const again = await parts.get(1);
     assert.deepEqual(await readAll(again.querier()), []);
+    await again.append(req([{ labels: labels({ tenant: 'one' }), entries: [entry(T0, 'second life')] }]));
+    // A get() while a drop is under way waits for it and starts from an empty store.
+    const dropping = parts.drop(1);
+    const reborn = await parts.get(1);
+    await dropping;
+    assert.deepEqual(await readAll(reborn.querier()), []);
+    await reborn.append(req([{ labels: labels({ tenant: 'one' }), entries: [entry(T0, 'third')] }]));
+    assert.deepEqual(
+      (await readAll(reborn.querier())).map((e) => e.line),
+      ['third'],
+    );
     await parts.closeAll();
   });
 
