@@ -160,6 +160,8 @@ interface ProbeHistory {
   since: number;
   /** Response time in seconds, by phase. */
   phases: Record<string, number>;
+  /** HTTP status of the down probes (0: no response). */
+  downStatus?: number;
   /** notAfter of the certificate (unix seconds), for https endpoints. */
   certExpiry?: number;
 }
@@ -182,6 +184,10 @@ function probeHistory(
   const wobble = (t: number) => 0.85 + 0.3 * Math.abs(Math.sin(t / 3_600_000));
   const series: WriteSeries[] = [
     { labels: labelsFromRecord({ ...base, __name__: 'probe_success' }), samples: success },
+    {
+      labels: labelsFromRecord({ ...base, __name__: 'probe_http_status_code' }),
+      samples: recent.map((t) => ({ t, v: h.down(t) ? (h.downStatus ?? 0) : 200 })),
+    },
     {
       labels: labelsFromRecord({ ...base, __name__: 'probe_duration_seconds' }),
       samples: recent.map((t) => ({ t, v: Object.values(h.phases).reduce((a, b) => a + b, 0) * wobble(t) })),
@@ -369,7 +375,12 @@ export async function seedDemo(
         'acme',
         'billing',
         billing.url,
-        { since: day(2), down: (t) => t >= now - 30 * 60_000, phases: { ...phases, tls: 0 } },
+        {
+          since: day(2),
+          down: (t) => t >= now - 30 * 60_000,
+          downStatus: 503,
+          phases: { ...phases, tls: 0 },
+        },
         now,
       ),
     ],

@@ -200,9 +200,10 @@ export function EndpointDetail({ id }: { id: string }) {
             </dl>
           ) : tls.data !== undefined ? (
             <dl className="kv">
-              <dt>Days left</dt>
+              <dt>Expires</dt>
               <dd>
-                <TlsBadge days={tls.data} />
+                {/* days = (expiry − query time) / 86400, so the date follows from the same sample */}
+                {dateTime(t.end + tls.data * 86_400_000)} <TlsBadge days={tls.data} />
               </dd>
             </dl>
           ) : (
