@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { IrinAuthenticator } from '../auth/authenticator.ts';
-import { CredentialError } from '../auth/request-auth.ts';
-import {
-  ControlPlaneError,
-  NotFoundError,
-  StoreUnavailableError,
-  ValidationError,
-} from '../tenancy/errors.ts';
+import { guardAdminRoutes } from '../api/admin/guard.ts';
+import { NotFoundError, ValidationError } from '../tenancy/errors.ts';
 import type { ControlPlaneStore } from '../tenancy/store.ts';
 import { validateServerName, validateSlug } from '../tenancy/validation.ts';
 import type { Querier } from '../tsdb/types.ts';
@@ -53,25 +48,7 @@ export async function serverCheckApiRoutes(
 ): Promise<void> {
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request, reply) => {
-        try {
-          await options.authenticator.authenticateAdmin(request);
-        } catch (err) {
-          if (!(err instanceof CredentialError)) throw err;
-          if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
-          if (err.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="irin-admin"');
-          return reply.code(err.status).send({ error: err.message });
-        }
-      });
-      api.setErrorHandler((err: unknown, request, reply) => {
-        if (err instanceof ControlPlaneError) {
-          if (err instanceof StoreUnavailableError)
-            reply.header('Retry-After', String(err.retryAfterSeconds));
-          return reply.code(err.status).send({ error: err.message });
-        }
-        request.log.error({ err }, 'server check failed');
-        return reply.code(500).send({ error: 'internal error' });
-      });
+      guardAdminRoutes(api, options.authenticator, 'server check failed');
 
       api.get('/tenants/:tenant/servers/:name/check', async (request) => {
         const params = request.params as { tenant: string; name: string };

@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IrinAuthenticator } from '../../auth/authenticator.ts';
 import type { SecretHasher } from '../../auth/credentials.ts';
-import type { AdminPrincipal } from '../../auth/principal.ts';
-import { CredentialError } from '../../auth/request-auth.ts';
-import { ControlPlaneError, StoreUnavailableError } from '../../tenancy/errors.ts';
 import type { TenantLimits } from '../../tenancy/limits.ts';
 import { queryAudit } from '../../tenancy/services/audit.ts';
 import type { ServiceContext } from '../../tenancy/services/context.ts';
@@ -43,6 +40,7 @@ import {
   showUser,
 } from '../../tenancy/services/users.ts';
 import type { ControlPlaneStore, CredentialKind } from '../../tenancy/store.ts';
+import { guardAdminRoutes } from './guard.ts';
 import * as S from './schemas.ts';
 
 export const ADMIN_API_PREFIX = '/api/admin/v1';
@@ -72,36 +70,12 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
 }
 
 async function routes(api: FastifyInstance, options: AdminApiOptions): Promise<void> {
-  const principals = new WeakMap<FastifyRequest, AdminPrincipal>();
-
-  api.addHook('onRequest', async (request, reply) => {
-    try {
-      principals.set(request, await options.authenticator.authenticateAdmin(request));
-    } catch (err) {
-      if (!(err instanceof CredentialError)) throw err;
-      if (err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
-      if (err.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="irin-admin"');
-      return reply.code(err.status).send({ error: err.message });
-    }
-  });
-
-  api.setErrorHandler((err: unknown, request, reply) => {
-    if (err instanceof ControlPlaneError) {
-      if (err instanceof StoreUnavailableError) reply.header('Retry-After', String(err.retryAfterSeconds));
-      return reply.code(err.status).send({ error: err.message });
-    }
-    const status = (err as { statusCode?: number }).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: (err as Error).message });
-    }
-    request.log.error({ err }, 'admin API request failed');
-    return reply.code(500).send({ error: 'internal error' });
-  });
+  const principal = guardAdminRoutes(api, options.authenticator, 'admin API request failed');
 
   const ctx = (request: FastifyRequest): ServiceContext => ({
     store: options.store,
     hasher: options.hasher,
-    by: { actor: principals.get(request)!.actor, sourceAddr: request.ip },
+    by: { actor: principal(request).actor, sourceAddr: request.ip },
     ...(options.defaultLimits ? { defaultLimits: options.defaultLimits } : {}),
   });
   const p = (request: FastifyRequest) => request.params as Params;
