@@ -511,7 +511,7 @@ const promMetadataAttacks: Attack[] = [
     id: 'prom.metadata',
     group: 'prometheus',
     title: "metric metadata (B's metric names and help texts)",
-    guards: ['partitions'],
+    guards: INJ_PART,
     async run(ctx) {
       return verdict([
         leakProbe(ctx, 'metadata', await get(ctx, '/prometheus/api/v1/metadata', [], [auth(ctx.a.read)])),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadPrincipal } from '../../auth/principal.ts';
 import { CredentialError, type RequestAuthenticator } from '../../auth/request-auth.ts';
-import { isValidLabelName, labelsKey, type Labels } from '../../model/labels.ts';
+import { isValidLabelName, labelsKey, METRIC_NAME_LABEL, type Labels } from '../../model/labels.ts';
 import { matchesEmpty, type Matcher } from '../../model/matchers.ts';
 import { walkExpr, type Expr } from '../../promql/ast.ts';
 import { PromqlEngine } from '../../promql/engine.ts';
@@ -360,7 +360,20 @@ export async function prometheusApiRoutes(app: FastifyInstance, deps: Prometheus
       if (limit < 0) limit = undefined;
     }
     const metric = ctx.params.get('metric');
-    const result = deps.metadataFor ? await deps.metadataFor(ctx.principal.tenantId, metric, limit) : {};
+    if (!deps.metadataFor) return '{}';
+    const stored = await deps.metadataFor(ctx.principal.tenantId, metric);
+    // Metadata carries no labels, so it is also scoped by the label guard: only metric names the
+    // tenant has series for (under the injected tenant matcher) are returned.
+    const querier = await deps.querierFor(ctx.principal.tenantId);
+    const own = new Set(querier.labelValues(METRIC_NAME_LABEL, scoped(ctx.principal, []), MIN_TIME, MAX_TIME));
+    const result: Record<string, MetricMetadata[]> = {};
+    let count = 0;
+    for (const [name, entries] of Object.entries(stored)) {
+      if (!own.has(name)) continue;
+      if (limit !== undefined && count >= limit) break;
+      result[name] = entries;
+      count++;
+    }
     return JSON.stringify(result);
   };
 
