@@ -54,7 +54,6 @@ export interface LokiApiDeps {
 }
 
 const PUSH_PATH = '/loki/api/v1/push';
-const GZIP_MAX_RATIO_HINT = 'send smaller batches';
 
 class HttpError extends Error {
   constructor(
@@ -77,7 +76,7 @@ async function inflateBody(kind: 'gzip' | 'deflate', body: Buffer, max: number):
     if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
       throw new HttpError(
         413,
-        `the ${kind}-decompressed body is over the limit maxDecompressedBytes=${max}; ${GZIP_MAX_RATIO_HINT}`,
+        `the ${kind}-decompressed body is over the limit maxDecompressedBytes=${max}; send smaller batches`,
       );
     }
     throw new HttpError(400, `the body is not valid ${kind} data (${e.message})`);

@@ -44,6 +44,8 @@ export class StreamRegistry {
   private readonly byKey = new Map<string, StreamState>();
   private readonly postings = new Map<string, Map<string, number[]>>();
   private appender: RecordAppender | undefined;
+  /** Streams registered but not yet fsync'd, with the write that makes them durable. */
+  private readonly persisting = new Map<number, Promise<void>>();
 
   private constructor(private readonly path: string) {}
 
@@ -120,10 +122,32 @@ export class StreamRegistry {
       created.push(this.insert(id, labels));
     }
     if (payloads.length > 0) {
-      await this.appender.append(payloads);
-      await this.appender.sync();
+      const appender = this.appender;
+      const write = (async () => {
+        await appender.append(payloads);
+        await appender.sync();
+      })();
+      const ids = created.filter((c) => !this.persisting.has(c.id)).map((c) => c.id);
+      for (const id of ids) this.persisting.set(id, write);
+      try {
+        await write;
+      } finally {
+        for (const id of ids) if (this.persisting.get(id) === write) this.persisting.delete(id);
+      }
     }
     return created;
+  }
+
+  /**
+   * Resolves once these streams' definitions are durable. A concurrent append can find a stream
+   * another request just registered; its WAL record must not become durable before the stream
+   * definition does, or recovery could not attribute it.
+   */
+  async whenDurable(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const p = this.persisting.get(id);
+      if (p) await p;
+    }
   }
 
   /** Streams whose labels satisfy every matcher (a missing label reads as ""). */

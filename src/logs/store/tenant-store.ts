@@ -222,6 +222,12 @@ export class LocalTenantLogStore implements TenantLogStore {
       const n = r.varint();
       const state = this.registry.get(streamId);
       const skip = !state || pos <= (markers.get(streamId) ?? 0);
+      if (!state)
+        this.reportError(
+          new CorruptDataError(
+            `WAL record at ${pos} names unknown stream ${streamId}; its ${n} entries are skipped`,
+          ),
+        );
       for (let i = 0; i < n; i++) {
         const ms = r.varint();
         const ns = r.varint();
@@ -322,6 +328,7 @@ export class LocalTenantLogStore implements TenantLogStore {
       await this.registry.create(newLabelSets);
       streamsCreated = newLabelSets.length;
     }
+    await this.registry.whenDurable(admitted.map((g) => this.registry.getByKey(labelsKey(g.labels))!.id));
 
     // Ordering checks against each stream's newest entry; build the WAL record.
     let estimate = 64;
