@@ -23,6 +23,18 @@ export function compareLabels(a: Label, b: Label): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** Orders sorted label sets as Prometheus's labels.Compare: pairwise by name, then value; a prefix sorts first. */
+export function compareLabelSets(a: Labels, b: Labels): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
+    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
 /** Returns a new label set sorted by name. */
 export function sortLabels(labels: Labels): Label[] {
   return [...labels].sort(compareLabels);

@@ -1,10 +1,9 @@
-import type { Labels } from '../model/labels.ts';
+import { compareLabelSets, type Labels } from '../model/labels.ts';
 import type { Querier } from '../tsdb/types.ts';
 import type { Expr } from './ast.ts';
 import { QueryError } from './errors.ts';
 import { Budget } from './engine/budget.ts';
 import { Evaluator } from './engine/evaluator.ts';
-import { compareLabelSets } from './engine/labelset.ts';
 import { gridTime, type Grid } from './engine/values.ts';
 import { expressionType } from './parser.ts';
 

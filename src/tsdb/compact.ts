@@ -3,7 +3,7 @@
  * compaction planner. Both paths work in slices and yield to the event loop between them, so a
  * large block never stalls request handling for long.
  */
-import type { Labels } from '../model/labels.ts';
+import { compareLabelSets, type Labels } from '../model/labels.ts';
 import {
   BlockCorruptError,
   BlockWriter,
@@ -14,7 +14,6 @@ import {
 } from './block.ts';
 import { chunkCount, decodeChunk, encodePacked, packedMaxBytes } from './chunk.ts';
 import { headRecordChunks, type HeadCutSeries } from './head.ts';
-import { compareLabelSets } from './series-util.ts';
 
 /** Yields to the event loop when the current slice has run for more than `sliceMs`. */
 export class Slicer {

@@ -10,7 +10,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { labelsKey, type Labels } from '../model/labels.ts';
+import { compareLabelSets, labelsKey, type Labels } from '../model/labels.ts';
 import type { Matcher } from '../model/matchers.ts';
 import { BlockCorruptError, BlockReader, readBlockMeta, type BlockMeta } from './block.ts';
 import { ByteWriter, CorruptionError, type ByteReader } from './bytes.ts';
@@ -25,7 +25,7 @@ import {
 } from './compact.ts';
 import { Head, SERIES_STATE_F64_SLOTS, hashLabels } from './head.ts';
 import { silentLogger, type TsdbLogger } from './logger.ts';
-import { StringInterner, compareLabelSets, mergeSeriesData } from './series-util.ts';
+import { StringInterner, mergeSeriesData } from './series-util.ts';
 import type {
   AppendRequest,
   AppendResult,

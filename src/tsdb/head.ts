@@ -14,7 +14,7 @@
  * in place — truncation and out-of-order inserts build a new buffer — and the open chunk only
  * ever gains bits after its current bit position (plus its header being filled when it closes).
  */
-import type { Labels } from '../model/labels.ts';
+import { compareLabelSets, type Labels } from '../model/labels.ts';
 import type { Matcher } from '../model/matchers.ts';
 import {
   CHUNK_HEADER_BYTES,
@@ -40,7 +40,7 @@ import {
 } from './chunk.ts';
 import type { ChunkRef } from './block.ts';
 import { postingsForMatchers, type IndexReader, type Postings } from './postings.ts';
-import { SampleBuffer, StringInterner, compareLabelSets } from './series-util.ts';
+import { SampleBuffer, StringInterner } from './series-util.ts';
 import type { SeriesData } from './types.ts';
 
 /**

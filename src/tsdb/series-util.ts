@@ -1,18 +1,6 @@
 import type { Label, Labels } from '../model/labels.ts';
 import type { SeriesData } from './types.ts';
 
-/** Orders label sets as Prometheus does: pairwise by name, then value; a prefix sorts first. */
-export function compareLabelSets(a: Labels, b: Labels): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
-    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
-  }
-  return a.length - b.length;
-}
-
 /** Shares equal strings between series (label names and values repeat a lot). */
 export class StringInterner {
   private map = new Map<string, string>();

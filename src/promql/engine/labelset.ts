@@ -1,4 +1,10 @@
-import { METRIC_NAME_LABEL, labelsKey, type Label, type Labels } from '../../model/labels.ts';
+import {
+  METRIC_NAME_LABEL,
+  compareLabelSets,
+  labelsKey,
+  type Label,
+  type Labels,
+} from '../../model/labels.ts';
 import { goQuote } from '../literals.ts';
 
 /** Label-set operations of the evaluator (sets are sorted by name, as everywhere in Irin). */
@@ -44,19 +50,7 @@ export function labelsString(labels: Labels): string {
   return '{' + labels.map((l) => `${l.name}=${goQuote(l.value)}`).join(', ') + '}';
 }
 
-/** Prometheus's labels.Compare: label by label (name, then value), then by length. */
-export function compareLabelSets(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
-    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
-  }
-  return a.length - b.length;
-}
-
-export { labelsKey };
+export { compareLabelSets, labelsKey };
 
 /** A string identifying the values of the given labels (missing labels count as empty). */
 export function signatureOn(labels: Labels, names: readonly string[]): string {

@@ -1,7 +1,6 @@
-import { compareLabels, type Labels } from '../../../src/model/labels.ts';
+import { compareLabels, compareLabelSets, type Labels } from '../../../src/model/labels.ts';
 import { matchesAll, type Matcher } from '../../../src/model/matchers.ts';
 import type { Querier, SeriesData } from '../../../src/tsdb/types.ts';
-import { compareLabelSets } from '../../../src/promql/engine/labelset.ts';
 
 export interface MemorySeries {
   readonly labels: Labels;
