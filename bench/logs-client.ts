@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import { encodePushBody } from '../src/logs/push/encode.ts';
-import { nginxGenerator, prng } from './logs-nginx.ts';
+import { prng } from '../src/client/prng.ts';
+import { nginxGenerator } from './logs-nginx.ts';
 
 export interface LoadSpec {
   readonly base: string;

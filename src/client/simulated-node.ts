@@ -1,4 +1,5 @@
 import { compareLabels, type Label } from '../model/labels.ts';
+import { prng } from './prng.ts';
 import type { WriteSeries } from './remote-write.ts';
 
 /**
@@ -7,18 +8,6 @@ import type { WriteSeries } from './remote-write.ts';
  * query and dashboard figures measured on it mean something. Used by the benchmarks, the demo
  * mode and tests.
  */
-
-/** Small, fast, seedable PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind =
   | { type: 'counter'; ratePerSec: number; step: number; jitter: number }
@@ -102,7 +91,7 @@ export class SimulatedNode {
   private readonly random: () => number;
 
   constructor(readonly options: SimulatedNodeOptions) {
-    this.random = rng(options.seed ?? hashString(options.instance));
+    this.random = prng(options.seed ?? hashString(options.instance));
     const base: Label[] = [
       { name: 'instance', value: options.instance },
       { name: 'job', value: options.job ?? 'node' },

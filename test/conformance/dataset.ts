@@ -1,3 +1,4 @@
+import { prng } from '../../src/client/prng.ts';
 import { staleNaN } from '../../src/model/samples.ts';
 import type { MemorySeries } from '../unit/promql/memory-querier.ts';
 import { labels } from '../unit/promql/memory-querier.ts';
@@ -12,17 +13,6 @@ import { labels } from '../unit/promql/memory-querier.ts';
 
 export const SCRAPE_MS = 15_000;
 export const SPAN_MS = 2 * 3600_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Dataset {
   /** First sample time (ms, minute-aligned). */
@@ -60,7 +50,7 @@ export function buildDataset(now: number): Dataset {
     ['db', 'd', 7],
     ['db', 'e', 0.05],
   ];
-  const random = rng(42);
+  const random = prng(42);
   for (const [job, instance, rate] of instances) {
     for (const [method, status, share] of [
       ['GET', '200', 0.7],
@@ -68,7 +58,7 @@ export function buildDataset(now: number): Dataset {
       ['POST', '200', 0.25],
     ] as const) {
       let v = 0;
-      const r = rng(instance.charCodeAt(0) * 31 + status.length + method.length);
+      const r = prng(instance.charCodeAt(0) * 31 + status.length + method.length);
       add(
         { __name__: 'http_requests_total', job, instance, method, status },
         every(SCRAPE_MS, (_t, i) => {
@@ -106,7 +96,7 @@ export function buildDataset(now: number): Dataset {
 
   // Gauges.
   for (const [job, instance, base] of instances) {
-    const r = rng(base * 1000);
+    const r = prng(base * 1000);
     add(
       { __name__: 'node_load1', job, instance },
       every(SCRAPE_MS, (_t, i) => Math.round((base / 2 + Math.sin(i / 20) * 0.8 + r() * 0.3) * 100) / 100),
@@ -189,7 +179,7 @@ export function buildDataset(now: number): Dataset {
     const counts = new Array<number>(bounds.length).fill(0);
     let sum = 0;
     const perStep: { t: number; counts: number[]; sum: number }[] = [];
-    const r = rng(speed * 77);
+    const r = prng(speed * 77);
     for (let t = t0, i = 0; t <= end; t += SCRAPE_MS, i++) {
       if (instance === 'b' && i === 300) {
         counts.fill(0);
@@ -250,7 +240,7 @@ export function buildDataset(now: number): Dataset {
     for (const cpu of ['0', '1']) {
       for (const [mode, share] of modes) {
         let v = 1000 * share;
-        const r = rng(instance.length * 13 + Number(cpu) * 7 + mode.length);
+        const r = prng(instance.length * 13 + Number(cpu) * 7 + mode.length);
         add(
           { __name__: 'node_cpu_seconds_total', job: 'node', instance, cpu, mode },
           every(SCRAPE_MS, () => {

@@ -1,0 +1,14 @@
+/**
+ * Small, fast, seedable PRNG (mulberry32): uniform numbers in [0, 1), the same sequence for the
+ * same seed — so simulated hosts, benchmark streams and test datasets are reproducible.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
