@@ -10,15 +10,15 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openControlPlane } from '../src/tenancy/open.ts';
-import { createCredential } from '../src/tenancy/services/credentials.ts';
 import { SimulatedNode } from '../src/client/simulated-node.ts';
-import { PreEncodedSeries } from './support/fast-write-request.ts';
 import { blockStats, dirBytes, fmt, processMemory, quantile } from './support/processes.ts';
 import {
+  createReadKey,
   feed,
   INTERVAL_MS,
+  irinTarget,
   PROMETHEUS,
+  prometheusTarget,
   provision,
   report,
   startIrin,
@@ -27,7 +27,7 @@ import {
   tempDataDir,
   type RunResult,
 } from './support/targets.ts';
-import { buildFleet, type FleetServer } from './support/workload.ts';
+import { buildFleet, fleetServer, type FleetServer } from './support/workload.ts';
 
 const HOURS = Number(process.env.BENCH_HOURS ?? 6);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 10);
@@ -47,25 +47,19 @@ async function benchIrin(
   try {
     const headers = await provision(dataDir, fleet);
     const irin = await startIrin(dataDir);
-    const result = await feed(
-      {
-        name: 'irin',
-        url: `${irin.url}/api/v1/write`,
-        pid: irin.child.pid!,
-        headersFor: (s) => headers.get(s.instance)!,
-      },
-      fleet,
-      start,
-      scrapes,
-    );
+    const result = await feed(irinTarget(irin, headers), fleet, start, scrapes);
     const memory = processMemory(irin.child.pid!);
     await stopServer(irin);
     const blocks = blockStats(join(dataDir, 'tenants'));
-    const bytesPerSample = blocks.samples > 0 ? blocks.bytes / blocks.samples : NaN;
     console.log(
       `  (irin blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB; data dir ${fmt(dirBytes(dataDir) / 1e6, 1)} MB)`,
     );
-    return { result, bytesPerSample, memory, series: fleet.reduce((n, s) => n + s.encoded.length, 0) };
+    return {
+      result,
+      bytesPerSample: blocks.bytesPerSample,
+      memory,
+      series: fleet.reduce((n, s) => n + s.encoded.length, 0),
+    };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -79,19 +73,14 @@ async function benchPrometheus(
   const dataDir = tempDataDir('prom-bench-');
   try {
     const prom = await startPrometheus(dataDir);
-    const result = await feed(
-      { name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) },
-      fleet,
-      start,
-      scrapes,
-    );
+    const result = await feed(prometheusTarget(prom), fleet, start, scrapes);
     const memory = processMemory(prom.child.pid!);
     await stopServer(prom);
     const blocks = blockStats(dataDir);
     console.log(
       `  (prometheus blocks: ${blocks.blocks} holding ${fmt(blocks.samples)} samples in ${fmt(blocks.bytes / 1e6, 1)} MB)`,
     );
-    return { result, bytesPerSample: blocks.samples > 0 ? blocks.bytes / blocks.samples : NaN, memory };
+    return { result, bytesPerSample: blocks.bytesPerSample, memory };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -104,43 +93,22 @@ async function benchRestart(): Promise<{ samples: number; readyMs: number; first
     const seriesPerServer = 600;
     const scrapes = 400; // 100 minutes at 15 s: stays in the head, so everything is in the WAL
     const servers = Math.ceil(RESTART_SAMPLES / (seriesPerServer * scrapes));
-    const fleet: FleetServer[] = [];
-    for (let s = 0; s < servers; s++) {
-      const instance = `restart-svr${s}`;
-      const node = new SimulatedNode({ instance, seed: s });
-      fleet.push({
-        tenant: 'restart',
-        instance,
-        node,
-        encoded: node.series.map((m) => new PreEncodedSeries(m.labels)),
-      });
-    }
+    const fleet = Array.from({ length: servers }, (_, s) =>
+      fleetServer('restart', new SimulatedNode({ instance: `restart-svr${s}`, seed: s })),
+    );
     const headers = await provision(dataDir, fleet);
     let irin = await startIrin(dataDir);
     const start = Date.now() - scrapes * INTERVAL_MS;
-    const fed = await feed(
-      {
-        name: 'irin (WAL fill)',
-        url: `${irin.url}/api/v1/write`,
-        pid: irin.child.pid!,
-        headersFor: (s) => headers.get(s.instance)!,
-      },
-      fleet,
-      start,
-      scrapes,
-    );
+    const fed = await feed(irinTarget(irin, headers, 'irin (WAL fill)'), fleet, start, scrapes);
     await stopServer(irin, 'SIGKILL');
     const t0 = performance.now();
     irin = await startIrin(dataDir);
     const readyMs = performance.now() - t0;
     // Ready means the WAL is replayed; the first query proves the data is there.
-    const cp = openControlPlane({ dataDir });
-    const ctx = { store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } };
-    const key = await createCredential(ctx, 'read', 'restart', { name: 'bench' });
-    await cp.store.close();
+    const key = await createReadKey(dataDir, 'restart');
     const q0 = performance.now();
     const res = await fetch(`${irin.url}/prometheus/api/v1/query?query=count(node_load1)`, {
-      headers: { authorization: `Bearer ${key.token}` },
+      headers: { authorization: `Bearer ${key}` },
     });
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const firstQueryMs = performance.now() - q0;

@@ -8,13 +8,14 @@
  * BENCH_SKIP_PROMETHEUS=1.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { createCredential } from '../src/tenancy/services/credentials.ts';
-import { openControlPlane } from '../src/tenancy/open.ts';
 import { fmt, quantile } from './support/processes.ts';
 import {
+  createReadKey,
   feed,
   INTERVAL_MS,
+  irinTarget,
   PROMETHEUS,
+  prometheusTarget,
   provision,
   startIrin,
   startPrometheus,
@@ -122,37 +123,14 @@ async function main(): Promise<void> {
   const irinDir = tempDataDir('irin-qbench-');
   const headers = await provision(irinDir, fleet);
   const irin = await startIrin(irinDir);
-  await feed(
-    {
-      name: 'irin',
-      url: `${irin.url}/api/v1/write`,
-      pid: irin.child.pid!,
-      headersFor: (s) => headers.get(s.instance)!,
-    },
-    fleet,
-    start,
-    scrapes,
-  );
-  const cp = openControlPlane({ dataDir: irinDir });
-  const key = await createCredential(
-    { store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } },
-    'read',
-    TENANT,
-    { name: 'bench' },
-  );
-  await cp.store.close();
-  const irinAuth = { authorization: `Bearer ${key.token}` };
+  await feed(irinTarget(irin, headers), fleet, start, scrapes);
+  const irinAuth = { authorization: `Bearer ${await createReadKey(irinDir, TENANT)}` };
 
   let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   const promDir = tempDataDir('prom-qbench-');
   if (process.env.BENCH_SKIP_PROMETHEUS !== '1' && existsSync(PROMETHEUS)) {
     prom = await startPrometheus(promDir);
-    await feed(
-      { name: 'prometheus', url: `${prom.url}/api/v1/write`, pid: prom.child.pid!, headersFor: () => ({}) },
-      buildFleet(TENANTS, true),
-      start,
-      scrapes,
-    );
+    await feed(prometheusTarget(prom), buildFleet(TENANTS, true), start, scrapes);
   }
 
   try {

@@ -36,7 +36,12 @@ export function fmt(n: number, digits = 0): string {
 }
 
 /** Block directories (Irin's and Prometheus's both hold meta.json with stats.numSamples). */
-export function blockStats(root: string): { blocks: number; bytes: number; samples: number } {
+export function blockStats(root: string): {
+  blocks: number;
+  bytes: number;
+  samples: number;
+  bytesPerSample: number;
+} {
   let blocks = 0;
   let bytes = 0;
   let samples = 0;
@@ -60,5 +65,5 @@ export function blockStats(root: string): { blocks: number; bytes: number; sampl
     }
   };
   visit(root);
-  return { blocks, bytes, samples };
+  return { blocks, bytes, samples, bytesPerSample: samples > 0 ? bytes / samples : NaN };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import snappy from 'snappy';
 import { credentialHeaders } from '../../src/client/remote-write.ts';
 import { openControlPlane } from '../../src/tenancy/open.ts';
+import type { ServiceContext } from '../../src/tenancy/services/context.ts';
+import { createCredential } from '../../src/tenancy/services/credentials.ts';
 import { addServer } from '../../src/tenancy/services/servers.ts';
 import { createTenant } from '../../src/tenancy/services/tenants.ts';
 import { encodeBatch } from './fast-write-request.ts';
@@ -128,27 +130,69 @@ export function report(name: string, r: RunResult): void {
   );
 }
 
-export async function provision(
+/** Runs `fn` on the control plane of `dataDir` (as actor "bench"), then closes it. */
+async function withControlPlane<T>(dataDir: string, fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+  const cp = openControlPlane({ dataDir });
+  try {
+    return await fn({ store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } });
+  } finally {
+    await cp.store.close();
+  }
+}
+
+/** Creates the fleet's tenants and servers; returns each instance's push headers (its server token). */
+export function provision(
   dataDir: string,
   fleet: FleetServer[],
 ): Promise<Map<string, Record<string, string>>> {
-  const cp = openControlPlane({ dataDir });
-  const ctx = { store: cp.store, hasher: cp.hasher, by: { actor: 'bench', sourceAddr: null } };
-  const headers = new Map<string, Record<string, string>>();
-  const tenants = new Set<string>();
-  for (const server of fleet) {
-    if (!tenants.has(server.tenant)) {
-      tenants.add(server.tenant);
-      await createTenant(ctx, { slug: server.tenant });
+  return withControlPlane(dataDir, async (ctx) => {
+    const headers = new Map<string, Record<string, string>>();
+    const tenants = new Set<string>();
+    for (const server of fleet) {
+      if (!tenants.has(server.tenant)) {
+        tenants.add(server.tenant);
+        await createTenant(ctx, { slug: server.tenant });
+      }
+      const { token } = await addServer(ctx, server.tenant, { name: server.instance });
+      headers.set(
+        server.instance,
+        credentialHeaders({ kind: 'basic', username: token.credential.clientId, password: token.secret }),
+      );
     }
-    const { token } = await addServer(ctx, server.tenant, { name: server.instance });
-    headers.set(
-      server.instance,
-      credentialHeaders({ kind: 'basic', username: token.credential.clientId, password: token.secret }),
-    );
-  }
-  await cp.store.close();
-  return headers;
+    return headers;
+  });
+}
+
+/** A read API key's bearer token for `tenant`, created in the control plane of `dataDir`. */
+export function createReadKey(dataDir: string, tenant: string): Promise<string> {
+  return withControlPlane(
+    dataDir,
+    async (ctx) => (await createCredential(ctx, 'read', tenant, { name: 'bench' })).token,
+  );
+}
+
+/** Irin's remote-write endpoint, each server pushing with its own token. */
+export function irinTarget(
+  irin: ChildServer,
+  headers: Map<string, Record<string, string>>,
+  name = 'irin',
+): Target {
+  return {
+    name,
+    url: `${irin.url}/api/v1/write`,
+    pid: irin.child.pid!,
+    headersFor: (s) => headers.get(s.instance)!,
+  };
+}
+
+/** Prometheus's remote-write receiver (no authentication). */
+export function prometheusTarget(prom: ChildServer): Target {
+  return {
+    name: 'prometheus',
+    url: `${prom.url}/api/v1/write`,
+    pid: prom.child.pid!,
+    headersFor: () => ({}),
+  };
 }
 
 /** A server that dies mid-benchmark says why on stderr (a kill by signal is the benchmark's own). */

@@ -12,6 +12,16 @@ export interface FleetServer {
   readonly encoded: PreEncodedSeries[];
 }
 
+/** A fleet member: the node and its series' labels pre-encoded for the write requests. */
+export function fleetServer(tenant: string, node: SimulatedNode): FleetServer {
+  return {
+    tenant,
+    instance: node.options.instance,
+    node,
+    encoded: node.series.map((m) => new PreEncodedSeries(m.labels)),
+  };
+}
+
 export function buildFleet(tenants: number, withTenantLabel: boolean): FleetServer[] {
   const servers: FleetServer[] = [];
   for (let t = 0; t < tenants; t++) {
@@ -24,12 +34,7 @@ export function buildFleet(tenants: number, withTenantLabel: boolean): FleetServ
         ...(withTenantLabel ? { tenant } : {}),
         seed: t * 1000 + s,
       });
-      servers.push({
-        tenant,
-        instance,
-        node,
-        encoded: node.series.map((m) => new PreEncodedSeries(m.labels)),
-      });
+      servers.push(fleetServer(tenant, node));
     }
   }
   return servers;
