@@ -358,12 +358,12 @@ export class SimulatedNode {
       switch (k.type) {
         case 'counter': {
           const inc = k.ratePerSec * secs * (1 - k.jitter / 2 + k.jitter * r());
-          s.value = Math.round((s.value + inc) / k.step) * k.step;
+          s.value = quantize(s.value + inc, k.step);
           break;
         }
         case 'gauge': {
           const next = s.value + (r() - 0.5) * 2 * k.step;
-          s.value = Math.min(k.max, Math.max(k.min, Math.round(next / k.quantum) * k.quantum));
+          s.value = Math.min(k.max, Math.max(k.min, quantize(next, k.quantum)));
           break;
         }
         case 'time':
@@ -382,6 +382,17 @@ export class SimulatedNode {
     this.advance(t, intervalMs, values);
     return this.series.map((s, i) => ({ labels: s.labels, samples: [{ t, v: values[i]! }] }));
   }
+}
+
+/**
+ * Rounds to a multiple of `step` the way a value parsed from exposition text is: for decimal steps
+ * (0.01, 0.001) the result is the double nearest the decimal, as node_exporter's `12.34` parses,
+ * not `1234 * 0.01` (which is off in the last bits and would make the data unrealistically noisy).
+ */
+function quantize(v: number, step: number): number {
+  if (step >= 1) return Math.round(v / step) * step;
+  const scale = Math.round(1 / step);
+  return Math.round(v * scale) / scale;
 }
 
 function hashString(text: string): number {
