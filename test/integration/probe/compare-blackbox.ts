@@ -16,7 +16,7 @@ import { probeHttp } from '../../../src/probe/http-probe.ts';
 import { outcomeSeries } from '../../../src/probe/metrics.ts';
 import { BLACKBOX_EXPORTER_BIN } from '../../support/binaries.ts';
 import { ChildServer, freePort } from '../../support/child-server.ts';
-import { CertFactory, startServer } from './helpers.ts';
+import { CertFactory, probeSpec, startServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
 
 export interface ComparedValues {
@@ -158,19 +158,7 @@ export async function compareWithBlackbox(): Promise<ComparisonRow[]> {
       const module = c.verify ? 'verify' : 'insecure';
       const res = await fetch(`${exporter.url}/probe?module=${module}&target=${encodeURIComponent(c.url)}`);
       const blackbox = fromExposition(await res.text());
-      const outcome = await probeHttp(
-        {
-          url: c.url,
-          method: 'GET',
-          timeoutSeconds: 5,
-          expectedStatus: [],
-          bodyMatch: null,
-          tlsVerify: c.verify,
-          followRedirects: true,
-          headers: [],
-        },
-        { policy, extraCa },
-      );
+      const outcome = await probeHttp(probeSpec(c.url, { tlsVerify: c.verify }), { policy, extraCa });
       const series = outcomeSeries({ tenantSlug: 'compare', url: c.url, name: c.name }, outcome);
       const text = series
         .map((s) => {

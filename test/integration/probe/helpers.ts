@@ -10,7 +10,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Labels } from '../../../src/model/labels.ts';
 import { matchesAll } from '../../../src/model/matchers.ts';
 import type { Matcher } from '../../../src/model/matchers.ts';
+import type { ProbeSpec } from '../../../src/probe/http-probe.ts';
 import type { Querier, SeriesData } from '../../../src/tsdb/types.ts';
+
+/** A plain GET probe of `url` (5 s timeout, any 2xx, TLS verified, redirects followed), with `over` applied. */
+export function probeSpec(url: string, over: Partial<ProbeSpec> = {}): ProbeSpec {
+  return {
+    url,
+    method: 'GET',
+    timeoutSeconds: 5,
+    expectedStatus: [],
+    bodyMatch: null,
+    tlsVerify: true,
+    followRedirects: true,
+    headers: [],
+    ...over,
+  };
+}
 
 /** A minimal in-memory querier over fixed series (stands in for one tenant's TSDB partition). */
 export function memoryQuerier(series: { labels: Labels; samples: [number, number][] }[]): Querier {
@@ -79,6 +95,9 @@ export interface CertFiles {
   readonly notAfter: number;
 }
 
+/** openssl req arguments for a new, unencrypted P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export class CertFactory {
   readonly dir = mkdtempSync(join(tmpdir(), 'irin-probe-certs-'));
   private serial = 1;
@@ -107,11 +126,7 @@ export class CertFactory {
     this.openssl([
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_EC_KEY,
       '-keyout',
       key,
       '-out',
@@ -137,11 +152,7 @@ export class CertFactory {
     this.openssl([
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_EC_KEY,
       '-keyout',
       keyPath,
       '-out',
@@ -175,21 +186,7 @@ export class CertFactory {
     const key = join(this.dir, `${name}.key`);
     const csr = join(this.dir, `${name}.csr`);
     const cert = join(this.dir, `${name}.crt`);
-    this.openssl([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      `/CN=${name}`,
-    ]);
+    this.openssl(['req', '-new', ...NEW_EC_KEY, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
     // `openssl ca` is the CLI that takes explicit start and end dates in OpenSSL 3.0.
     const cnf = join(this.dir, `${name}.cnf`);
     writeFileSync(join(this.dir, 'index.txt'), '');

@@ -4,26 +4,13 @@ import { X509Certificate } from 'node:crypto';
 import { createAddressPolicy } from '../../../src/probe/address-policy.ts';
 import type { Resolver } from '../../../src/probe/address-policy.ts';
 import { probeHttp } from '../../../src/probe/http-probe.ts';
-import type { HttpProbeOptions, ProbeSpec } from '../../../src/probe/http-probe.ts';
-import { CertFactory, startServer } from './helpers.ts';
+import type { HttpProbeOptions } from '../../../src/probe/http-probe.ts';
+import { CertFactory, probeSpec, startServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
 
 const loopback = createAddressPolicy({ allow: ['127.0.0.0/8'] });
 const strict = createAddressPolicy();
 
-function spec(url: string, over: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
-    url,
-    method: 'GET',
-    timeoutSeconds: 5,
-    expectedStatus: [],
-    bodyMatch: null,
-    tlsVerify: true,
-    followRedirects: true,
-    headers: [],
-    ...over,
-  };
-}
 const opts = (over: Partial<HttpProbeOptions> = {}): HttpProbeOptions => ({ policy: loopback, ...over });
 
 describe('HTTP probe against local servers', () => {
@@ -78,7 +65,7 @@ describe('HTTP probe against local servers', () => {
   after(() => server.close());
 
   test('200 is a success with timed phases and blackbox-style facts', async () => {
-    const o = await probeHttp(spec(`${server.url}/ok`), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/ok`), opts());
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.equal(o.reason, null);
     assert.equal(o.statusCode, 200);
@@ -97,38 +84,38 @@ describe('HTTP probe against local servers', () => {
   });
 
   test('a chunked response has content length -1 (unknown), like Go', async () => {
-    const o = await probeHttp(spec(`${server.url}/chunked`), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/chunked`), opts());
     assert.equal(o.success, true);
     assert.equal(o.contentLength, -1);
     assert.equal(o.bodyBytes, 'part one part two'.length);
   });
 
   test('500 fails with status_mismatch unless expected', async () => {
-    const o = await probeHttp(spec(`${server.url}/fail`), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/fail`), opts());
     assert.equal(o.success, false);
     assert.equal(o.statusCode, 500);
     assert.equal(o.reason?.code, 'status_mismatch');
     assert.match(o.reason!.detail, /status 500, expected 2xx/);
-    const ok = await probeHttp(spec(`${server.url}/fail`, { expectedStatus: [500, 503] }), opts());
+    const ok = await probeHttp(probeSpec(`${server.url}/fail`, { expectedStatus: [500, 503] }), opts());
     assert.equal(ok.success, true);
   });
 
   test('a hanging server times out within the probe timeout, naming the phase', async () => {
     const started = Date.now();
-    const o = await probeHttp(spec(`${server.url}/hang`, { timeoutSeconds: 0.4 }), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/hang`, { timeoutSeconds: 0.4 }), opts());
     const took = Date.now() - started;
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'timeout');
     assert.match(o.reason!.detail, /stuck in processing/);
     assert.ok(took >= 350 && took < 1500, `took ${took} ms`);
-    const body = await probeHttp(spec(`${server.url}/slow-body`, { timeoutSeconds: 0.4 }), opts());
+    const body = await probeHttp(probeSpec(`${server.url}/slow-body`, { timeoutSeconds: 0.4 }), opts());
     assert.equal(body.reason?.code, 'timeout');
     assert.match(body.reason!.detail, /stuck in transfer/);
     assert.equal(body.statusCode, 200);
   });
 
   test('redirects are followed and counted', async () => {
-    const o = await probeHttp(spec(`${server.url}/r1`), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/r1`), opts());
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.equal(o.redirects, 2);
     assert.equal(o.statusCode, 200);
@@ -136,20 +123,20 @@ describe('HTTP probe against local servers', () => {
   });
 
   test('redirects not followed: the 3xx is the answer', async () => {
-    const o = await probeHttp(spec(`${server.url}/r1`, { followRedirects: false }), opts());
+    const o = await probeHttp(probeSpec(`${server.url}/r1`, { followRedirects: false }), opts());
     assert.equal(o.success, false);
     assert.equal(o.statusCode, 302);
     assert.equal(o.redirects, 1);
     assert.equal(o.reason?.code, 'status_mismatch');
     const accepted = await probeHttp(
-      spec(`${server.url}/r1`, { followRedirects: false, expectedStatus: [302] }),
+      probeSpec(`${server.url}/r1`, { followRedirects: false, expectedStatus: [302] }),
       opts(),
     );
     assert.equal(accepted.success, true);
   });
 
   test('a redirect loop stops at the cap with redirect_limit', async () => {
-    const o = await probeHttp(spec(`${server.url}/loop`), opts({ maxRedirects: 3 }));
+    const o = await probeHttp(probeSpec(`${server.url}/loop`), opts({ maxRedirects: 3 }));
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'redirect_limit');
     assert.equal(o.redirects, 4);
@@ -157,20 +144,24 @@ describe('HTTP probe against local servers', () => {
 
   test('keyword must match / must not match', async () => {
     const hit = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Welcome to Irin', negate: false } }),
+      probeSpec(`${server.url}/ok`, {
+        bodyMatch: { kind: 'keyword', pattern: 'Welcome to Irin', negate: false },
+      }),
       opts(),
     );
     assert.equal(hit.success, true);
     assert.equal(hit.failedDueToRegex, false);
     const miss = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'Maintenance', negate: false } }),
+      probeSpec(`${server.url}/ok`, {
+        bodyMatch: { kind: 'keyword', pattern: 'Maintenance', negate: false },
+      }),
       opts(),
     );
     assert.equal(miss.success, false);
     assert.equal(miss.reason?.code, 'body_keyword_missing');
     assert.equal(miss.failedDueToRegex, true);
     const forbidden = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'healthy', negate: true } }),
+      probeSpec(`${server.url}/ok`, { bodyMatch: { kind: 'keyword', pattern: 'healthy', negate: true } }),
       opts(),
     );
     assert.equal(forbidden.reason?.code, 'body_keyword_present');
@@ -178,32 +169,34 @@ describe('HTTP probe against local servers', () => {
 
   test('regex must match / must not match, and a backtracking regex is cut off', async () => {
     const ok = await probeHttp(
-      spec(`${server.url}/ok`, {
+      probeSpec(`${server.url}/ok`, {
         bodyMatch: { kind: 'regex', pattern: 'status: (healthy|ok)', negate: false },
       }),
       opts(),
     );
     assert.equal(ok.success, true);
     const matched = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: 'status: \\w+y$', negate: true } }),
+      probeSpec(`${server.url}/ok`, {
+        bodyMatch: { kind: 'regex', pattern: 'status: \\w+y$', negate: true },
+      }),
       opts(),
     );
     assert.equal(matched.success, false);
     assert.equal(matched.reason?.code, 'body_regex_matched');
     const missing = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '^error', negate: false } }),
+      probeSpec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '^error', negate: false } }),
       opts(),
     );
     assert.equal(missing.reason?.code, 'body_regex_missing');
     const started = Date.now();
     const evil = await probeHttp(
-      spec(`${server.url}/big`, { bodyMatch: { kind: 'regex', pattern: '(a|aa)+$b', negate: false } }),
+      probeSpec(`${server.url}/big`, { bodyMatch: { kind: 'regex', pattern: '(a|aa)+$b', negate: false } }),
       opts({ maxBodyBytes: 64 * 1024 }),
     );
     assert.equal(evil.reason?.code, 'body_regex_invalid');
     assert.ok(Date.now() - started < 3000, 'the regex time limit holds');
     const invalid = await probeHttp(
-      spec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '(', negate: false } }),
+      probeSpec(`${server.url}/ok`, { bodyMatch: { kind: 'regex', pattern: '(', negate: false } }),
       opts(),
     );
     assert.equal(invalid.reason?.code, 'body_regex_invalid');
@@ -211,7 +204,7 @@ describe('HTTP probe against local servers', () => {
 
   test('the body read is capped; the keyword is searched in what was read', async () => {
     const o = await probeHttp(
-      spec(`${server.url}/big`, { bodyMatch: { kind: 'keyword', pattern: 'aaaa', negate: false } }),
+      probeSpec(`${server.url}/big`, { bodyMatch: { kind: 'keyword', pattern: 'aaaa', negate: false } }),
       opts({ maxBodyBytes: 4096 }),
     );
     assert.equal(o.success, true);
@@ -229,7 +222,7 @@ describe('HTTP probe against local servers', () => {
     try {
       seenHeaders.length = 0;
       const o = await probeHttp(
-        spec(`${hopper.url}/`, {
+        probeSpec(`${hopper.url}/`, {
           method: 'POST',
           headers: [{ name: 'X-Api-Key', value: 's3cret', secret: true }],
         }),
@@ -251,7 +244,7 @@ describe('HTTP probe against local servers', () => {
       res.writeHead(200).end();
     });
     try {
-      const o = await probeHttp(spec(`http://bob:p%40ss@127.0.0.1:${s.port}/x`), opts());
+      const o = await probeHttp(probeSpec(`http://bob:p%40ss@127.0.0.1:${s.port}/x`), opts());
       assert.equal(o.success, true);
       assert.equal(auth, `Basic ${Buffer.from('bob:p@ss').toString('base64')}`);
       assert.equal(o.finalUrl, `http://127.0.0.1:${s.port}/x`);
@@ -264,15 +257,15 @@ describe('HTTP probe against local servers', () => {
     const closed = await startServer((_q, r) => r.end());
     const port = closed.port;
     await closed.close();
-    const refused = await probeHttp(spec(`http://127.0.0.1:${port}/`), opts());
+    const refused = await probeHttp(probeSpec(`http://127.0.0.1:${port}/`), opts());
     assert.equal(refused.reason?.code, 'connection_refused');
     const noDns: Resolver = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    const dnsFail = await probeHttp(spec('http://does-not-exist.example/'), opts({ resolver: noDns }));
+    const dnsFail = await probeHttp(probeSpec('http://does-not-exist.example/'), opts({ resolver: noDns }));
     assert.equal(dnsFail.reason?.code, 'dns_error');
     assert.match(dnsFail.reason!.detail, /does-not-exist\.example/);
-    const bad = await probeHttp(spec('ftp://example.com/'), opts());
+    const bad = await probeHttp(probeSpec('ftp://example.com/'), opts());
     assert.equal(bad.reason?.code, 'invalid_target');
   });
 
@@ -282,7 +275,7 @@ describe('HTTP probe against local servers', () => {
       return [{ address: '127.0.0.1', family: 4 }];
     };
     const o = await probeHttp(
-      spec(`http://irin-test.internal:${server.port}/ok`),
+      probeSpec(`http://irin-test.internal:${server.port}/ok`),
       opts({ resolver: slowResolver }),
     );
     assert.equal(o.success, true, JSON.stringify(o.reason));
@@ -300,7 +293,7 @@ describe('address policy at connect time', () => {
 
   test('localhost is refused without a connection when loopback is not allowed', async () => {
     const before = server.connections();
-    const o = await probeHttp(spec(`http://localhost:${server.port}/`), { policy: strict });
+    const o = await probeHttp(probeSpec(`http://localhost:${server.port}/`), { policy: strict });
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'refused_address');
     assert.match(o.reason!.detail, /loopback/);
@@ -314,7 +307,7 @@ describe('address policy at connect time', () => {
       `http://[::ffff:127.0.0.1]:${server.port}/`,
       'http://169.254.169.254/latest/meta-data/',
     ]) {
-      const o = await probeHttp(spec(url, { timeoutSeconds: 2 }), { policy: strict });
+      const o = await probeHttp(probeSpec(url, { timeoutSeconds: 2 }), { policy: strict });
       assert.equal(o.reason?.code, 'refused_address', url);
       assert.equal(o.phases.connect, 0);
     }
@@ -332,7 +325,7 @@ describe('address policy at connect time', () => {
             { address: '127.0.0.1', family: 4 },
           ];
     await rebinding('x', 0);
-    const o = await probeHttp(spec(`http://rebind.example:${server.port}/`), {
+    const o = await probeHttp(probeSpec(`http://rebind.example:${server.port}/`), {
       policy: strict,
       resolver: rebinding,
     });
@@ -344,7 +337,7 @@ describe('address policy at connect time', () => {
     const inner = await startServer((_q, r) => r.writeHead(200).end('secret'), undefined, '127.0.0.2');
     const outer = await startServer((_q, r) => r.writeHead(302, { location: `${inner.url}/admin` }).end());
     try {
-      const o = await probeHttp(spec(`${outer.url}/`), {
+      const o = await probeHttp(probeSpec(`${outer.url}/`), {
         policy: createAddressPolicy({ allow: ['127.0.0.1/32'] }),
       });
       assert.equal(o.reason?.code, 'refused_address');
@@ -382,7 +375,7 @@ describe('HTTPS', () => {
   test('self-signed, verification off: success and probe_ssl_earliest_cert_expiry equals the certificate notAfter', async () => {
     const cert = certs.selfSigned('localhost', 45);
     const s = await serve(cert);
-    const o = await probeHttp(spec(`${s.url}/`, { tlsVerify: false }), opts());
+    const o = await probeHttp(probeSpec(`${s.url}/`, { tlsVerify: false }), opts());
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.equal(o.ssl, true);
     assert.ok(o.tls);
@@ -402,7 +395,7 @@ describe('HTTPS', () => {
 
   test('self-signed, verification on: tls_error naming it', async () => {
     const s = await serve(certs.selfSigned('localhost', 10));
-    const o = await probeHttp(spec(`${s.url}/`), opts());
+    const o = await probeHttp(probeSpec(`${s.url}/`), opts());
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'tls_error');
     assert.match(o.reason!.detail, /self-signed certificate/);
@@ -412,7 +405,7 @@ describe('HTTPS', () => {
     const leaf = certs.leaf('good', ca, 'IP:127.0.0.1,DNS:localhost', at(-1), at(30));
     const s = await serve({ key: leaf.key, cert: leaf.cert + ca.cert });
     const o = await probeHttp(
-      spec(`https://localhost:${s.port}/`),
+      probeSpec(`https://localhost:${s.port}/`),
       opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }),
     );
     assert.equal(o.success, true, JSON.stringify(o.reason));
@@ -427,7 +420,7 @@ describe('HTTPS', () => {
     const shortCa = certs.ca('Short CA', 5);
     const leaf = certs.leaf('long', shortCa, 'IP:127.0.0.1', at(-1), at(40));
     const s = await serve({ key: leaf.key, cert: leaf.cert + shortCa.cert });
-    const o = await probeHttp(spec(`${s.url}/`), opts({ extraCa: [new X509Certificate(shortCa.cert)] }));
+    const o = await probeHttp(probeSpec(`${s.url}/`), opts({ extraCa: [new X509Certificate(shortCa.cert)] }));
     assert.equal(o.success, true, JSON.stringify(o.reason));
     assert.equal(o.tls?.earliestCertExpiry, shortCa.notAfter);
     assert.equal(o.tls?.lastChainExpiry, shortCa.notAfter);
@@ -436,11 +429,11 @@ describe('HTTPS', () => {
   test('an expired certificate fails with "certificate has expired" when verifying, not when not', async () => {
     const leaf = certs.leaf('expired', ca, 'IP:127.0.0.1', at(-20), at(-2));
     const s = await serve(leaf);
-    const o = await probeHttp(spec(`${s.url}/`), opts({ extraCa: [caX509] }));
+    const o = await probeHttp(probeSpec(`${s.url}/`), opts({ extraCa: [caX509] }));
     assert.equal(o.success, false);
     assert.equal(o.reason?.code, 'tls_error');
     assert.match(o.reason!.detail, /certificate has expired/);
-    const lax = await probeHttp(spec(`${s.url}/`, { tlsVerify: false }), opts({ extraCa: [caX509] }));
+    const lax = await probeHttp(probeSpec(`${s.url}/`, { tlsVerify: false }), opts({ extraCa: [caX509] }));
     assert.equal(lax.success, true);
     assert.equal(lax.tls?.earliestCertExpiry, leaf.notAfter);
     assert.ok(lax.tls!.earliestCertExpiry < Date.now() / 1000);
@@ -450,7 +443,7 @@ describe('HTTPS', () => {
     const leaf = certs.leaf('mismatch', ca, 'DNS:other.example', at(-1), at(10));
     const s = await serve(leaf);
     const o = await probeHttp(
-      spec(`https://localhost:${s.port}/`),
+      probeSpec(`https://localhost:${s.port}/`),
       opts({ extraCa: [caX509], resolver: async () => [{ address: '127.0.0.1', family: 4 }] }),
     );
     assert.equal(o.success, false);

@@ -9,7 +9,7 @@ import type { Labels } from '../../../src/model/labels.ts';
 import type { ReadPrincipal } from '../../../src/auth/principal.ts';
 import { createProber, probeApiRoutes } from '../../../src/probe/index.ts';
 import type { ProbeTarget } from '../../../src/probe/index.ts';
-import { memoryQuerier, startServer } from './helpers.ts';
+import { memoryQuerier, probeSpec, startServer } from './helpers.ts';
 
 test('end to end: prober → samples + probe-events.jsonl → status API', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'irin-prober-'));
@@ -23,15 +23,8 @@ test('end to end: prober → samples + probe-events.jsonl → status API', async
     tenantId: 7,
     tenantSlug: 'acme',
     name: 'API',
-    url: `${server.url}/health`,
-    method: 'GET',
     intervalSeconds: 0.1,
-    timeoutSeconds: 2,
-    expectedStatus: [],
-    bodyMatch: null,
-    tlsVerify: true,
-    followRedirects: true,
-    headers: [],
+    ...probeSpec(`${server.url}/health`, { timeoutSeconds: 2 }),
   };
   const prober = createProber({
     dataDir,

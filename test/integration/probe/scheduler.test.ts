@@ -7,7 +7,7 @@ import { createAddressPolicy } from '../../../src/probe/address-policy.ts';
 import { createMemoryEventStore } from '../../../src/probe/events.ts';
 import { createProbeScheduler, firstDue } from '../../../src/probe/scheduler.ts';
 import type { ProbeOutcome, ProbeTarget } from '../../../src/probe/types.ts';
-import { startServer } from './helpers.ts';
+import { probeSpec, startServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,15 +18,8 @@ function target(id: number, over: Partial<ProbeTarget> = {}): ProbeTarget {
     tenantId: 1,
     tenantSlug: 'acme',
     name: `ep${id}`,
-    url: 'http://127.0.0.1:1/',
-    method: 'GET',
     intervalSeconds: 0.2,
-    timeoutSeconds: 1,
-    expectedStatus: [],
-    bodyMatch: null,
-    tlsVerify: true,
-    followRedirects: true,
-    headers: [],
+    ...probeSpec('http://127.0.0.1:1/', { timeoutSeconds: 1 }),
     ...over,
   };
 }
