@@ -18,7 +18,8 @@ import { nextValues, type FleetServer } from './workload.ts';
 
 export const INTERVAL_MS = 15_000;
 export const PROMETHEUS = PROMETHEUS_BIN;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+// Requests in flight, like the shards of a Prometheus remote-write queue.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SCRAPES_PER_REQUEST = Number(process.env.BENCH_SCRAPES_PER_REQUEST ?? 4);
 
 /** Limits out of the way: the benchmarks measure speed, not the limiter. */
