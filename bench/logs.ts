@@ -11,10 +11,11 @@
  *   4. `sum by (status) (rate({…} | pattern … [5m]))` over 6 h for one of the 10 tenants.
  *
  * Environment: LOGS_BENCH_MB (ingested in step 1, default 400), LOGS_BENCH_SCAN_MB (default 1024;
- * use e.g. 200 for a quick run), LOGS_BENCH_CONCURRENCY (default 8), LOGS_BENCH_DIR (keep data).
+ * use e.g. 200 for a quick run), LOGS_BENCH_CONCURRENCY (default 8), LOGS_BENCH_DIR (keep data),
+ * LOGS_BENCH_LEVEL / LOGS_BENCH_WAL_COMPRESS (store tuning experiments).
  */
-import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,28 @@ interface LoadResult {
   generated: { raw: number; wire: number; seconds: number };
 }
 
+/** LOGS_BENCH_PROFILE=<file>: a CPU profile of the server's event loop during the ingestion phase. */
+const profilePath = process.env['LOGS_BENCH_PROFILE'];
+let profiler: { start(): void; stop(): void } | undefined;
+if (profilePath) {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  profiler = {
+    start: () => {
+      session.post('Profiler.enable');
+      session.post('Profiler.start');
+    },
+    stop: () => {
+      session.post('Profiler.stop', (err, res) => {
+        if (!err) writeFileSync(profilePath, JSON.stringify(res.profile));
+      });
+      profiler = undefined; // only the first (ingestion) phase
+    },
+  };
+}
+
 /** Runs the load generator in a child process; measures this (server) process's CPU while it pushes. */
 function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -76,8 +99,10 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (m.type === 'ready') {
         generated = { raw: m['raw'] as number, wire: m['wire'] as number, seconds: m['seconds'] as number };
         cpu0 = process.cpuUsage();
+        profiler?.start();
         child.send('go');
       } else if (m.type === 'done') {
+        profiler?.stop();
         resolve({
           raw: m['raw'] as number,
           seconds: m['seconds'] as number,
@@ -128,13 +153,32 @@ async function query(
   return { ms, json: JSON.parse(body.text) as QueryResponse };
 }
 
+/** Bytes under a directory; files vanishing meanwhile (WAL segments released by a checkpoint) count as 0. */
 function du(dir: string): number {
-  return Number(execFileSync('du', ['-sb', dir]).toString().split('\t')[0]);
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    try {
+      total += entry.isDirectory() ? du(path) : statSync(path).size;
+    } catch {
+      // gone
+    }
+  }
+  return total;
 }
 
 async function main(): Promise<void> {
   const dataDir = process.env['LOGS_BENCH_DIR'] ?? mkdtempSync(join(tmpdir(), 'irin-logs-bench-'));
-  const partitions = new LogPartitions({ dataDir });
+  // Store tuning for experiments (defaults otherwise): LOGS_BENCH_LEVEL (deflate level), LOGS_BENCH_WAL_COMPRESS=0|1.
+  const level = process.env['LOGS_BENCH_LEVEL'];
+  const walCompress = process.env['LOGS_BENCH_WAL_COMPRESS'];
+  const partitions = new LogPartitions({
+    dataDir,
+    store: {
+      ...(level ? { compressionLevel: Number(level) } : {}),
+      ...(walCompress ? { walCompress: walCompress === '1' } : {}),
+    },
+  });
   const app = Fastify({ bodyLimit: 1024 * 1024 });
   await app.register(lokiApiRoutes, {
     authenticator,
@@ -143,7 +187,7 @@ async function main(): Promise<void> {
     registry: new Registry(),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const load = execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ');
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(
     `logs bench: bare Fastify + Loki API plugin + LogPartitions in ${dataDir}; load generator in a child process; load average ${load}`,
   );

@@ -25,8 +25,14 @@ export class StreamHead {
   /** Wall-clock time the first entry arrived (for the maximum chunk age). */
   openedAt = 0;
 
+  /**
+   * `expectedBytes` is the size at which the store cuts a head: once a head has shown it is busy
+   * (outgrown its first small buffers) it grows straight to that size instead of doubling, which
+   * saves copying most of a chunk's lines several times over.
+   */
   constructor(
     readonly streamId: number,
+    private readonly expectedBytes = 1024 * 1024,
     capacityEntries = 64,
     capacityBytes = 8192,
   ) {
@@ -92,7 +98,9 @@ export class StreamHead {
   }
 
   private growEntries(): void {
-    const cap = this.ms.length * 2;
+    const avgLine = this.count > 0 ? this.starts[this.count]! / this.count : 128;
+    const expected = Math.ceil((this.expectedBytes * 1.1) / Math.max(16, avgLine));
+    const cap = this.ms.length >= 1024 && expected > this.ms.length * 2 ? expected : this.ms.length * 2;
     const ms = new Float64Array(cap);
     ms.set(this.ms);
     const ns = new Uint32Array(cap);
@@ -106,6 +114,7 @@ export class StreamHead {
 
   private growArena(need: number): void {
     let cap = this.arena.length * 2;
+    if (this.arena.length >= 64 * 1024) cap = Math.max(cap, Math.ceil(this.expectedBytes * 1.1));
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
     this.arena.copy(next, 0, 0, this.starts[this.count]!);

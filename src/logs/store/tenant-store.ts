@@ -263,7 +263,7 @@ export class LocalTenantLogStore implements TenantLogStore {
   ): void {
     let head = state.head;
     if (!head) {
-      head = state.head = new StreamHead(state.id);
+      head = state.head = new StreamHead(state.id, this.options.chunkTargetBytes);
       head.firstWalSegment = walSegmentOf(pos);
       head.openedAt = wallMs || Date.now();
     }
