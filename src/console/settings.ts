@@ -11,7 +11,6 @@ import type { IssuedCredential } from '../tenancy/services/credentials.ts';
  */
 
 export const PROMETHEUS_READ_PREFIX = '/prometheus';
-export const LOKI_READ_PREFIX = '/loki';
 
 export interface PushSettings {
   remoteWriteUrl: string;
@@ -79,7 +78,8 @@ export interface GrafanaSettings {
 
 export function grafanaSettings(baseUrl: string, issued: IssuedCredential, orgSlug: string): GrafanaSettings {
   const prometheusUrl = baseUrl + PROMETHEUS_READ_PREFIX;
-  const lokiUrl = baseUrl + LOKI_READ_PREFIX;
+  // Grafana's Loki data source appends /loki/api/v1/… itself: it is given the bare base URL.
+  const lokiUrl = baseUrl;
   const { clientId } = issued.credential;
   const source = (name: string, type: string, url: string) => [
     `  - name: ${name}`,
