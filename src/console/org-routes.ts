@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IssuedCredential } from '../tenancy/services/credentials.ts';
 import type { EndpointFields } from '../tenancy/endpoint-rules.ts';
 import { queryAudit } from '../tenancy/services/audit.ts';
 import {
@@ -86,6 +87,17 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
     return found;
   }
 
+  const withState = (server: Server) => ({
+    ...server,
+    state: serverState(server, now(), ctx.serverStaleAfterMs),
+  });
+
+  /** A freshly issued push token as the console shows it once: the token and the agent settings. */
+  const pushTokenAnswer = (request: FastifyRequest, slug: string, issued: IssuedCredential) => ({
+    token: describeCredential(issued.credential),
+    settings: pushSettings(ctx.baseUrl(request), issued, { slug, tenantLabel: ctx.tenantLabel }),
+  });
+
   async function findServer(tenantId: number, id: number): Promise<Server> {
     const server = await ctx.store.getServer(tenantId, id);
     if (!server) throw notFound('server not found');
@@ -99,9 +111,7 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
     authed(ctx, async (request, s) => {
       const { tenant } = requireOrg(s);
       const servers = await listServers(ctx.services(request, s), tenant.slug);
-      return servers
-        .map((server) => ({ ...server, state: serverState(server, now(), ctx.serverStaleAfterMs) }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      return servers.map(withState).sort((a, b) => a.name.localeCompare(b.name));
     }),
   );
 
@@ -112,7 +122,7 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
       const server = await findServer(tenant.id, idParam(request));
       const check = await checkServer(ctx.services(request, s), tenant.slug, server.name);
       return {
-        server: { ...check.server, state: serverState(check.server, now(), ctx.serverStaleAfterMs) },
+        server: withState(check.server),
         tokens: check.tokens.map(describeCredential),
         recentRejections: check.recentRejections,
       };
@@ -129,12 +139,8 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
         ...expiry(b),
       });
       return {
-        server: { ...added.server, state: serverState(added.server, now(), ctx.serverStaleAfterMs) },
-        token: describeCredential(added.token.credential),
-        settings: pushSettings(ctx.baseUrl(request), added.token, {
-          slug: tenant.slug,
-          tenantLabel: ctx.tenantLabel,
-        }),
+        server: withState(added.server),
+        ...pushTokenAnswer(request, tenant.slug, added.token),
       };
     }),
   );
@@ -151,13 +157,7 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
         name: str(b, 'name', { optional: true }) ?? server.name,
         ...expiry(b),
       });
-      return {
-        token: describeCredential(issued.credential),
-        settings: pushSettings(ctx.baseUrl(request), issued, {
-          slug: tenant.slug,
-          tenantLabel: ctx.tenantLabel,
-        }),
-      };
+      return pushTokenAnswer(request, tenant.slug, issued);
     }),
   );
 
@@ -206,13 +206,7 @@ export async function orgRoutes(app: FastifyInstance, ctx: ConsoleContext): Prom
         name: str(b, 'name', { optional: true }) ?? '',
         ...expiry(b),
       });
-      return {
-        token: describeCredential(issued.credential),
-        settings: pushSettings(ctx.baseUrl(request), issued, {
-          slug: tenant.slug,
-          tenantLabel: ctx.tenantLabel,
-        }),
-      };
+      return pushTokenAnswer(request, tenant.slug, issued);
     }),
   );
 
