@@ -95,6 +95,24 @@ const leakProbe = (ctx: AttackContext, what: string, res: RawResponse): Probe =>
     res.status === 429 ? `answered 429 (${res.text.slice(0, 100)}), so the probe could not run` : undefined,
 });
 
+/**
+ * A label-values answer (Prometheus or Loki, both `{data: string[]}`): breached when it holds
+ * B's data, or, for the tenant label, any value but A's own slug.
+ */
+function labelValuesProbe(ctx: AttackContext, what: string, name: string, res: RawResponse): Probe {
+  if (res.status !== 200) return { what, res };
+  const values = (res.json as { data?: unknown })?.data;
+  const foreignTenant =
+    name === ctx.tenantLabel && Array.isArray(values) ? values.find((v) => v !== ctx.a.slug) : undefined;
+  return {
+    what,
+    res,
+    breach:
+      foreignData(ctx, res.json) ??
+      (foreignTenant !== undefined ? `another tenant's slug ${JSON.stringify(foreignTenant)}` : undefined),
+  };
+}
+
 /** A refused credential or forbidden request must not be answered with success. */
 const acceptedProbe = (what: string, res: RawResponse): Probe => ({
   what,
@@ -486,22 +504,9 @@ const promMetadataAttacks: Attack[] = [
             match ? [['match[]', match]] : [],
             [auth(ctx.a.read)],
           );
-          const values = (res.json as { data?: unknown })?.data;
-          const foreignTenant =
-            name === ctx.tenantLabel && Array.isArray(values)
-              ? values.find((v) => v !== ctx.a.slug)
-              : undefined;
-          probes.push({
-            what: `label/${name}/values${match ? ` match[]=${match}` : ''}`,
-            res,
-            breach:
-              res.status !== 200
-                ? undefined
-                : (foreignData(ctx, res.json) ??
-                  (foreignTenant !== undefined
-                    ? `another tenant's slug ${JSON.stringify(foreignTenant)}`
-                    : undefined)),
-          });
+          probes.push(
+            labelValuesProbe(ctx, `label/${name}/values${match ? ` match[]=${match}` : ''}`, name, res),
+          );
         }
       }
       return verdict(probes);
@@ -659,20 +664,7 @@ const lokiMetadataAttacks: Attack[] = [
       ];
       for (const name of [L, 'canary', 'job']) {
         const res = await lokiGet(ctx, `label/${name}/values`, [['query', any]]);
-        const values = (res.json as { data?: unknown })?.data;
-        const foreignTenant =
-          name === L && Array.isArray(values) ? values.find((v) => v !== ctx.a.slug) : undefined;
-        probes.push({
-          what: `label/${name}/values`,
-          res,
-          breach:
-            res.status !== 200
-              ? undefined
-              : (foreignData(ctx, res.json) ??
-                (foreignTenant !== undefined
-                  ? `another tenant's slug ${JSON.stringify(foreignTenant)}`
-                  : undefined)),
-        });
+        probes.push(labelValuesProbe(ctx, `label/${name}/values`, name, res));
       }
       return verdict(probes);
     },
