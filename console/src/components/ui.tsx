@@ -122,6 +122,7 @@ export function Modal({
   onClose,
   children,
   footer,
+  done,
   wide,
 }: {
   title: string;
@@ -129,8 +130,17 @@ export function Modal({
   onClose(): void;
   children: ReactNode;
   footer?: ReactNode;
+  /** The task is finished (e.g. a secret was shown once): the footer is a single "Done" button. */
+  done?: boolean;
   wide?: boolean;
 }) {
+  if (done) {
+    footer = (
+      <Button variant="primary" onClick={onClose}>
+        Done
+      </Button>
+    );
+  }
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {

@@ -152,13 +152,7 @@ export function AdminUsers() {
         title={created ? 'User created' : 'New user'}
         open={open}
         onClose={close}
-        footer={
-          created ? (
-            <Button variant="primary" onClick={close}>
-              Done
-            </Button>
-          ) : undefined
-        }
+        done={Boolean(created)}
       >
         {created ? (
           <>

@@ -149,13 +149,7 @@ export function ApiKeysPage() {
         open={open}
         onClose={close}
         wide={!!issued}
-        footer={
-          issued ? (
-            <Button variant="primary" onClick={close}>
-              Done
-            </Button>
-          ) : undefined
-        }
+        done={Boolean(issued)}
       >
         {issued ? (
           <GrafanaSettingsView g={issued} />

@@ -150,18 +150,7 @@ export function MembersPage() {
           ))}
         </ul>
       </Card>
-      <Modal
-        title={added ? 'User added' : 'Add a user'}
-        open={open}
-        onClose={close}
-        footer={
-          added ? (
-            <Button variant="primary" onClick={close}>
-              Done
-            </Button>
-          ) : undefined
-        }
-      >
+      <Modal title={added ? 'User added' : 'Add a user'} open={open} onClose={close} done={Boolean(added)}>
         {added ? (
           added.generatedPassword ? (
             <>

@@ -52,13 +52,7 @@ function AddServer({ onAdded }: { onAdded(): void }) {
         open={open}
         onClose={close}
         wide={!!result}
-        footer={
-          result ? (
-            <Button variant="primary" onClick={close}>
-              Done
-            </Button>
-          ) : undefined
-        }
+        done={Boolean(result)}
       >
         {result ? (
           <PushSettingsView settings={result.settings} />
